@@ -1,0 +1,452 @@
+"""Read functions that hand the analysis layer tidy DataFrames.
+
+Every function takes an open :class:`sqlmodel.Session` and returns plain pandas objects; no ORM
+object leaves this module. Column names are documented in each docstring and are the contract
+with :mod:`metrics`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import numpy as np
+import pandas as pd
+import sqlalchemy as sa
+from sqlmodel import Session
+
+from inventory.models import (
+    CatalogueItem,
+    CollectionCategory,
+    CollectionYear,
+    District,
+    Library,
+    LibrarySchool,
+    LibraryYear,
+    Municipality,
+    School,
+    SchoolYear,
+)
+
+GRADE_COLUMNS = [f"pupils_grade_{grade}" for grade in range(1, 10)]
+PUPIL_TOTAL_PARTS = ["pupils_preschool_class", "pupils_grades_1_9", "pupils_upper_secondary"]
+STAFF_HOUR_COLUMNS = [
+    "hours_lis_librarian",
+    "hours_teacher_librarian",
+    "hours_assistant",
+    "hours_other",
+]
+OPEN_HOUR_COLUMNS = ["open_hours_staffed_all", "open_hours_staffed_classes", "open_hours_unstaffed"]
+#: Categories counted as physical holdings (e-books are licences, not shelf items).
+PHYSICAL_CATEGORIES = [c.value for c in CollectionCategory if c is not CollectionCategory.E_BOOKS]
+
+
+def _read(session: Session, statement: sa.Select) -> pd.DataFrame:
+    return pd.read_sql(statement, session.connection())
+
+
+def _years_filter(statement: sa.Select, column: sa.ColumnElement, years: Iterable[int] | None):
+    if years is not None:
+        statement = statement.where(column.in_([int(y) for y in years]))
+    return statement
+
+
+def _municipality_ids(session: Session, municipality: str | Iterable[str] | None) -> list[int] | None:
+    if municipality is None:
+        return None
+    codes = [municipality] if isinstance(municipality, str) else list(municipality)
+    rows = session.execute(sa.select(Municipality.id).where(Municipality.code.in_(codes)))
+    return [row[0] for row in rows]
+
+
+def stage_label(frame: pd.DataFrame) -> pd.Series:
+    """Stage mix as Swedish school shorthand, e.g. ``F-6``, ``7-9``, ``F-9``, ``Gy``."""
+    low = np.select(
+        [frame["has_preschool_class"], frame["has_grades_1_3"], frame["has_grades_4_6"],
+         frame["has_grades_7_9"]],
+        ["F", "1", "4", "7"],
+        default="",
+    )
+    high = np.select(
+        [frame["has_grades_7_9"], frame["has_grades_4_6"], frame["has_grades_1_3"],
+         frame["has_preschool_class"]],
+        ["9", "6", "3", "F"],
+        default="",
+    )
+    compulsory = pd.Series(np.where(low != "", np.char.add(np.char.add(low, "-"), high), ""),
+                           index=frame.index)
+    upper = np.where(frame["has_upper_secondary"], "Gy", "")
+    adapted = np.where(frame["has_adapted"], "Anp", "")
+    parts = pd.DataFrame({"c": compulsory, "u": upper, "a": adapted}, index=frame.index)
+    return parts.apply(lambda r: ", ".join(v for v in r if v), axis=1)
+
+
+def school_frame(
+    session: Session,
+    years: Iterable[int] | None = None,
+    municipality: str | Iterable[str] | None = None,
+) -> pd.DataFrame:
+    """One row per school unit and year.
+
+    Columns
+    -------
+    school_id, school_unit_code, school_name, municipality_id, municipality_code,
+    municipality_name, fictional, district_id, district, organiser_type, organiser,
+    has_preschool_class … has_adapted, stages (e.g. ``F-6``), x, y (EPSG:3006), year,
+    pupils_preschool_class, pupils_grades_1_9, pupils_upper_secondary, pupils_grade_1 …
+    pupils_grade_9, pupils_total (förskoleklass + years 1-9 + upper secondary, missing parts
+    count as 0 when at least one part is known), share_foreign_background,
+    share_parents_post_secondary (fractions 0..1), library_id, library_name, library_kind,
+    location_class (the library that serves the school; the one on its own unit first).
+    """
+    statement = (
+        sa.select(
+            School.id.label("school_id"),
+            School.school_unit_code,
+            School.name.label("school_name"),
+            School.municipality_id,
+            Municipality.code.label("municipality_code"),
+            Municipality.name.label("municipality_name"),
+            Municipality.fictional,
+            School.district_id,
+            District.name.label("district"),
+            School.organiser_type,
+            School.organiser,
+            School.has_preschool_class,
+            School.has_grades_1_3,
+            School.has_grades_4_6,
+            School.has_grades_7_9,
+            School.has_upper_secondary,
+            School.has_adapted,
+            School.x,
+            School.y,
+            SchoolYear.year,
+            *[getattr(SchoolYear, c) for c in PUPIL_TOTAL_PARTS + GRADE_COLUMNS],
+            SchoolYear.share_foreign_background,
+            SchoolYear.share_parents_post_secondary,
+        )
+        .join(Municipality, Municipality.id == School.municipality_id)
+        .outerjoin(District, District.id == School.district_id)
+        .join(SchoolYear, SchoolYear.school_id == School.id)
+        .order_by(SchoolYear.year, School.school_unit_code)
+    )
+    statement = _years_filter(statement, SchoolYear.year, years)
+    ids = _municipality_ids(session, municipality)
+    if ids is not None:
+        statement = statement.where(School.municipality_id.in_(ids))
+    frame = _read(session, statement)
+    for column in ("fictional", "has_preschool_class", "has_grades_1_3", "has_grades_4_6",
+                   "has_grades_7_9", "has_upper_secondary", "has_adapted"):
+        frame[column] = frame[column].astype(bool)
+    parts = frame[PUPIL_TOTAL_PARTS]
+    frame["pupils_total"] = parts.sum(axis=1, min_count=1).astype("Int64")
+    frame["stages"] = stage_label(frame) if len(frame) else pd.Series(dtype=str)
+
+    served = _serving_library(session)
+    frame = frame.merge(served, on="school_id", how="left")
+    frame["library_id"] = frame["library_id"].astype("Int64")
+    frame["location_class"] = frame["location_class"].astype("Int64")
+    return frame
+
+
+_KIND_PRIORITY = {"own": 0, "shared": 1, "integrated": 2, "public_special_reasons": 3,
+                  "book_room": 4, "none": 5}
+
+
+def _serving_library(session: Session) -> pd.DataFrame:
+    links = _read(
+        session,
+        sa.select(
+            LibrarySchool.school_id,
+            Library.id.label("library_id"),
+            Library.name.label("library_name"),
+            Library.kind.label("library_kind"),
+            Library.location_class,
+            Library.host_school_id,
+        ).join(Library, Library.id == LibrarySchool.library_id),
+    )
+    if links.empty:
+        return pd.DataFrame(columns=["school_id", "library_id", "library_name", "library_kind",
+                                     "location_class"])
+    links["on_own_unit"] = links["host_school_id"] == links["school_id"]
+    links["priority"] = links["library_kind"].map(_KIND_PRIORITY).fillna(9)
+    links = links.sort_values(["school_id", "on_own_unit", "priority", "library_id"],
+                              ascending=[True, False, True, True])
+    first = links.drop_duplicates("school_id")
+    return first[["school_id", "library_id", "library_name", "library_kind", "location_class"]]
+
+
+def library_year_frame(
+    session: Session,
+    years: Iterable[int] | None = None,
+    municipality: str | Iterable[str] | None = None,
+) -> pd.DataFrame:
+    """One row per library and inventory year (for every library-year on record).
+
+    Columns
+    -------
+    library_id, library_name, library_kind, location_class, host_school_id,
+    municipality_id, municipality_code, municipality_name, fictional, district (of the host
+    school, else of the largest served school), year;
+    schools_served (count), school_unit_codes (comma-separated), pupils_served (sum of the
+    served schools' pupils_total that year; missing when no served school has a count);
+    hours_lis_librarian, hours_teacher_librarian, hours_assistant, hours_other (staff hours per
+    week by category), staffed_hours (their sum), open_hours_staffed_all,
+    open_hours_staffed_classes, open_hours_unstaffed; items (physical holdings, all categories
+    but e-books), items_last_10_years, e_books, acquisitions, weeded,
+    median_publication_year (item-weighted median of the category medians);
+    media_cost_physical_sek, media_cost_emedia_sek, media_cost_sek; loans, area_m2, seats,
+    pupil_computers, catalogue_kind, library_plan_adopted; x, y (EPSG:3006);
+    share_foreign_background, share_parents_post_secondary (pupil-weighted means over served
+    schools).
+    """
+    statement = (
+        sa.select(
+            Library.id.label("library_id"),
+            Library.name.label("library_name"),
+            Library.kind.label("library_kind"),
+            Library.location_class,
+            Library.host_school_id,
+            Library.municipality_id,
+            Municipality.code.label("municipality_code"),
+            Municipality.name.label("municipality_name"),
+            Municipality.fictional,
+            Library.x,
+            Library.y,
+            LibraryYear.year,
+            *[getattr(LibraryYear, c) for c in STAFF_HOUR_COLUMNS + OPEN_HOUR_COLUMNS],
+            LibraryYear.media_cost_physical_sek,
+            LibraryYear.media_cost_emedia_sek,
+            LibraryYear.loans,
+            LibraryYear.area_m2,
+            LibraryYear.seats,
+            LibraryYear.pupil_computers,
+            LibraryYear.catalogue_kind,
+            LibraryYear.library_plan_adopted,
+        )
+        .join(Municipality, Municipality.id == Library.municipality_id)
+        .join(LibraryYear, LibraryYear.library_id == Library.id)
+        .order_by(LibraryYear.year, Library.id)
+    )
+    statement = _years_filter(statement, LibraryYear.year, years)
+    ids = _municipality_ids(session, municipality)
+    if ids is not None:
+        statement = statement.where(Library.municipality_id.in_(ids))
+    frame = _read(session, statement)
+    frame["fictional"] = frame["fictional"].astype(bool)
+    frame["staffed_hours"] = frame[STAFF_HOUR_COLUMNS].sum(axis=1, min_count=1)
+    media = frame[["media_cost_physical_sek", "media_cost_emedia_sek"]]
+    frame["media_cost_sek"] = media.sum(axis=1, min_count=1)
+
+    frame = frame.merge(_served_pupils(session, years), on=["library_id", "year"], how="left")
+    frame["schools_served"] = frame["schools_served"].fillna(0).astype(int)
+    frame = frame.merge(_library_district(session), on="library_id", how="left")
+    frame = frame.merge(_collection_totals(session, years), on=["library_id", "year"], how="left")
+    return frame
+
+
+def _served_pupils(session: Session, years: Iterable[int] | None) -> pd.DataFrame:
+    statement = sa.select(
+        LibrarySchool.library_id,
+        School.school_unit_code,
+        SchoolYear.year,
+        *[getattr(SchoolYear, c) for c in PUPIL_TOTAL_PARTS],
+        SchoolYear.share_foreign_background,
+        SchoolYear.share_parents_post_secondary,
+    ).join(School, School.id == LibrarySchool.school_id).join(
+        SchoolYear, SchoolYear.school_id == School.id
+    )
+    statement = _years_filter(statement, SchoolYear.year, years)
+    links = _read(session, statement)
+    columns = ["library_id", "year", "schools_served", "school_unit_codes", "pupils_served",
+               "share_foreign_background", "share_parents_post_secondary"]
+    if links.empty:
+        return pd.DataFrame(columns=columns)
+    links["pupils"] = links[PUPIL_TOTAL_PARTS].sum(axis=1, min_count=1)
+    shares = ["share_foreign_background", "share_parents_post_secondary"]
+    for share in shares:
+        known = links[share].notna() & links["pupils"].notna()
+        links[f"{share}_w"] = links[share].where(known) * links["pupils"].where(known)
+        links[f"{share}_n"] = links["pupils"].where(known)
+    grouped = links.sort_values("school_unit_code").groupby(["library_id", "year"])
+    result = grouped.agg(
+        schools_served=("school_unit_code", "size"),
+        school_unit_codes=("school_unit_code", ",".join),
+        pupils_served=("pupils", lambda s: s.sum(min_count=1)),
+        **{f"{s}_w": (f"{s}_w", "sum") for s in shares},
+        **{f"{s}_n": (f"{s}_n", "sum") for s in shares},
+    ).reset_index()
+    for share in shares:
+        denominator = result[f"{share}_n"].where(result[f"{share}_n"] > 0)
+        result[share] = result[f"{share}_w"] / denominator
+    return result[columns]
+
+
+def _library_district(session: Session) -> pd.DataFrame:
+    """District of the host school, else of the served school with most pupils on record."""
+    links = _read(
+        session,
+        sa.select(
+            Library.id.label("library_id"),
+            Library.host_school_id,
+            LibrarySchool.school_id,
+            District.name.label("district"),
+            sa.func.coalesce(sa.func.max(SchoolYear.pupils_grades_1_9), 0).label("size"),
+        )
+        .join(LibrarySchool, LibrarySchool.library_id == Library.id)
+        .join(School, School.id == LibrarySchool.school_id)
+        .outerjoin(District, District.id == School.district_id)
+        .outerjoin(SchoolYear, SchoolYear.school_id == School.id)
+        .group_by(Library.id, Library.host_school_id, LibrarySchool.school_id, District.name),
+    )
+    if links.empty:
+        return pd.DataFrame(columns=["library_id", "district"])
+    links["is_host"] = links["host_school_id"] == links["school_id"]
+    links = links.sort_values(["library_id", "is_host", "size", "school_id"],
+                              ascending=[True, False, False, True])
+    return links.drop_duplicates("library_id")[["library_id", "district"]]
+
+
+def _collection_totals(session: Session, years: Iterable[int] | None) -> pd.DataFrame:
+    statement = sa.select(
+        CollectionYear.library_id,
+        CollectionYear.year,
+        CollectionYear.category,
+        CollectionYear.items,
+        CollectionYear.items_last_10_years,
+        CollectionYear.median_publication_year,
+        CollectionYear.acquisitions,
+        CollectionYear.weeded,
+    )
+    statement = _years_filter(statement, CollectionYear.year, years)
+    rows = _read(session, statement)
+    columns = ["library_id", "year", "items", "items_last_10_years", "e_books", "acquisitions",
+               "weeded", "median_publication_year"]
+    if rows.empty:
+        return pd.DataFrame(columns=columns)
+    physical = rows[rows["category"].isin(PHYSICAL_CATEGORIES)]
+    keys = ["library_id", "year"]
+    totals = physical.groupby(keys).agg(
+        items=("items", lambda s: s.sum(min_count=1)),
+        items_last_10_years=("items_last_10_years", lambda s: s.sum(min_count=1)),
+        acquisitions=("acquisitions", lambda s: s.sum(min_count=1)),
+        weeded=("weeded", lambda s: s.sum(min_count=1)),
+    )
+    median = (
+        physical.dropna(subset=["median_publication_year", "items"])
+        .groupby(keys)[["median_publication_year", "items"]]
+        .apply(_weighted_median_year)
+        .rename("median_publication_year")
+    )
+    e_books = (
+        rows[rows["category"] == CollectionCategory.E_BOOKS.value]
+        .groupby(keys)["items"].sum(min_count=1).rename("e_books")
+    )
+    result = totals.join(median, how="left").join(e_books, how="outer").reset_index()
+    return result[columns]
+
+
+def _weighted_median_year(group: pd.DataFrame) -> float:
+    order = group.sort_values("median_publication_year")
+    cumulative = order["items"].cumsum()
+    half = order["items"].sum() / 2
+    return float(order.loc[cumulative >= half, "median_publication_year"].iloc[0])
+
+
+def catalogue_item_counts(session: Session) -> pd.DataFrame:
+    """Items per library in the item-level catalogue: ``library_id``, ``library_name``, ``items``."""
+    statement = (
+        sa.select(
+            Library.id.label("library_id"),
+            Library.name.label("library_name"),
+            sa.func.count(CatalogueItem.id).label("items"),
+        )
+        .join(CatalogueItem, CatalogueItem.library_id == Library.id)
+        .group_by(Library.id, Library.name)
+        .order_by(Library.id)
+    )
+    return _read(session, statement)
+
+
+def municipalities(session: Session) -> pd.DataFrame:
+    """All municipalities: ``municipality_id, code, name, county_code, county, fictional``."""
+    frame = _read(
+        session,
+        sa.select(
+            Municipality.id.label("municipality_id"),
+            Municipality.code,
+            Municipality.name,
+            Municipality.county_code,
+            Municipality.county,
+            Municipality.fictional,
+            Municipality.boundary_wkt,
+        ).order_by(Municipality.code),
+    )
+    frame["fictional"] = frame["fictional"].astype(bool)
+    return frame
+
+
+def districts(session: Session, municipality: str | None = None) -> pd.DataFrame:
+    """Districts: ``district_id, municipality_code, name, geometry_wkt`` (WKT in EPSG:3006)."""
+    statement = sa.select(
+        District.id.label("district_id"),
+        Municipality.code.label("municipality_code"),
+        District.name,
+        District.geometry_wkt,
+    ).join(Municipality, Municipality.id == District.municipality_id).order_by(District.id)
+    if municipality is not None:
+        statement = statement.where(Municipality.code == municipality)
+    return _read(session, statement)
+
+
+def libraries(session: Session, municipality: str | None = None) -> pd.DataFrame:
+    """Libraries: ``library_id, name, kind, location_class, host_school_id, x, y,
+    municipality_code``."""
+    statement = sa.select(
+        Library.id.label("library_id"),
+        Library.name,
+        Library.kind,
+        Library.location_class,
+        Library.host_school_id,
+        Library.x,
+        Library.y,
+        Municipality.code.label("municipality_code"),
+    ).join(Municipality, Municipality.id == Library.municipality_id).order_by(Library.id)
+    if municipality is not None:
+        statement = statement.where(Municipality.code == municipality)
+    return _read(session, statement)
+
+
+def inventory_years(session: Session) -> list[int]:
+    """Sorted years with school or library facts."""
+    years = session.execute(
+        sa.union(sa.select(SchoolYear.year), sa.select(LibraryYear.year))
+    ).scalars()
+    return sorted({int(y) for y in years})
+
+
+def summary_counts(session: Session) -> dict:
+    """Counts over the whole database, as printed by ``skolbib info``.
+
+    Keys: ``municipalities``, ``districts``, ``schools``, ``libraries``, ``library_years``,
+    ``catalogue_items``, ``years`` (sorted ints) and ``pupils_by_year`` (year as a string →
+    förskoleklass + years 1-9 + upper secondary summed over all schools).
+    """
+    def count(model) -> int:  # noqa: ANN001
+        return int(session.execute(sa.select(sa.func.count()).select_from(model)).scalar_one())
+
+    pupils = sa.func.coalesce(SchoolYear.pupils_preschool_class, 0) + sa.func.coalesce(
+        SchoolYear.pupils_grades_1_9, 0
+    ) + sa.func.coalesce(SchoolYear.pupils_upper_secondary, 0)
+    rows = session.execute(
+        sa.select(SchoolYear.year, sa.func.sum(pupils)).group_by(SchoolYear.year)
+    ).all()
+    return {
+        "municipalities": count(Municipality),
+        "districts": count(District),
+        "schools": count(School),
+        "libraries": count(Library),
+        "library_years": count(LibraryYear),
+        "catalogue_items": count(CatalogueItem),
+        "years": inventory_years(session),
+        "pupils_by_year": {str(int(year)): int(total or 0) for year, total in sorted(rows)},
+    }
