@@ -1,0 +1,1 @@
+"""Pure pandas/numpy indicators, standards and equity statistics for skolbib."""
