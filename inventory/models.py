@@ -554,9 +554,7 @@ def _add_generated_checks(model: type[SQLModel]) -> None:
         coded = _enum_of(info.annotation)
         if coded is not None and issubclass(coded, enum.StrEnum):
             values = [member.value for member in coded]
-            table.append_constraint(
-                sa.CheckConstraint(column.in_(values), name=f"{name}_allowed")
-            )
+            table.append_constraint(sa.CheckConstraint(column.in_(values), name=f"{name}_allowed"))
             CHECK_FIELDS[f"ck_{table.name}_{name}_allowed"] = (model, name)
     CHECK_FIELDS.setdefault(
         "ck_collection_year_recent_le_items", (CollectionYear, "items_last_10_years")

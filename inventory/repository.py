@@ -50,7 +50,9 @@ def _years_filter(statement: sa.Select, column: sa.ColumnElement, years: Iterabl
     return statement
 
 
-def _municipality_ids(session: Session, municipality: str | Iterable[str] | None) -> list[int] | None:
+def _municipality_ids(
+    session: Session, municipality: str | Iterable[str] | None
+) -> list[int] | None:
     if municipality is None:
         return None
     codes = [municipality] if isinstance(municipality, str) else list(municipality)
@@ -61,19 +63,28 @@ def _municipality_ids(session: Session, municipality: str | Iterable[str] | None
 def stage_label(frame: pd.DataFrame) -> pd.Series:
     """Stage mix as Swedish school shorthand, e.g. ``F-6``, ``7-9``, ``F-9``, ``Gy``."""
     low = np.select(
-        [frame["has_preschool_class"], frame["has_grades_1_3"], frame["has_grades_4_6"],
-         frame["has_grades_7_9"]],
+        [
+            frame["has_preschool_class"],
+            frame["has_grades_1_3"],
+            frame["has_grades_4_6"],
+            frame["has_grades_7_9"],
+        ],
         ["F", "1", "4", "7"],
         default="",
     )
     high = np.select(
-        [frame["has_grades_7_9"], frame["has_grades_4_6"], frame["has_grades_1_3"],
-         frame["has_preschool_class"]],
+        [
+            frame["has_grades_7_9"],
+            frame["has_grades_4_6"],
+            frame["has_grades_1_3"],
+            frame["has_preschool_class"],
+        ],
         ["9", "6", "3", "F"],
         default="",
     )
-    compulsory = pd.Series(np.where(low != "", np.char.add(np.char.add(low, "-"), high), ""),
-                           index=frame.index)
+    compulsory = pd.Series(
+        np.where(low != "", np.char.add(np.char.add(low, "-"), high), ""), index=frame.index
+    )
     upper = np.where(frame["has_upper_secondary"], "Gy", "")
     adapted = np.where(frame["has_adapted"], "Anp", "")
     parts = pd.DataFrame({"c": compulsory, "u": upper, "a": adapted}, index=frame.index)
@@ -134,8 +145,15 @@ def school_frame(
     if ids is not None:
         statement = statement.where(School.municipality_id.in_(ids))
     frame = _read(session, statement)
-    for column in ("fictional", "has_preschool_class", "has_grades_1_3", "has_grades_4_6",
-                   "has_grades_7_9", "has_upper_secondary", "has_adapted"):
+    for column in (
+        "fictional",
+        "has_preschool_class",
+        "has_grades_1_3",
+        "has_grades_4_6",
+        "has_grades_7_9",
+        "has_upper_secondary",
+        "has_adapted",
+    ):
         frame[column] = frame[column].astype(bool)
     parts = frame[PUPIL_TOTAL_PARTS]
     frame["pupils_total"] = parts.sum(axis=1, min_count=1).astype("Int64")
@@ -148,8 +166,14 @@ def school_frame(
     return frame
 
 
-_KIND_PRIORITY = {"own": 0, "shared": 1, "integrated": 2, "public_special_reasons": 3,
-                  "book_room": 4, "none": 5}
+_KIND_PRIORITY = {
+    "own": 0,
+    "shared": 1,
+    "integrated": 2,
+    "public_special_reasons": 3,
+    "book_room": 4,
+    "none": 5,
+}
 
 
 def _serving_library(session: Session) -> pd.DataFrame:
@@ -165,12 +189,14 @@ def _serving_library(session: Session) -> pd.DataFrame:
         ).join(Library, Library.id == LibrarySchool.library_id),
     )
     if links.empty:
-        return pd.DataFrame(columns=["school_id", "library_id", "library_name", "library_kind",
-                                     "location_class"])
+        return pd.DataFrame(
+            columns=["school_id", "library_id", "library_name", "library_kind", "location_class"]
+        )
     links["on_own_unit"] = links["host_school_id"] == links["school_id"]
     links["priority"] = links["library_kind"].map(_KIND_PRIORITY).fillna(9)
-    links = links.sort_values(["school_id", "on_own_unit", "priority", "library_id"],
-                              ascending=[True, False, True, True])
+    links = links.sort_values(
+        ["school_id", "on_own_unit", "priority", "library_id"], ascending=[True, False, True, True]
+    )
     first = links.drop_duplicates("school_id")
     return first[["school_id", "library_id", "library_name", "library_kind", "location_class"]]
 
@@ -245,20 +271,29 @@ def library_year_frame(
 
 
 def _served_pupils(session: Session, years: Iterable[int] | None) -> pd.DataFrame:
-    statement = sa.select(
-        LibrarySchool.library_id,
-        School.school_unit_code,
-        SchoolYear.year,
-        *[getattr(SchoolYear, c) for c in PUPIL_TOTAL_PARTS],
-        SchoolYear.share_foreign_background,
-        SchoolYear.share_parents_post_secondary,
-    ).join(School, School.id == LibrarySchool.school_id).join(
-        SchoolYear, SchoolYear.school_id == School.id
+    statement = (
+        sa.select(
+            LibrarySchool.library_id,
+            School.school_unit_code,
+            SchoolYear.year,
+            *[getattr(SchoolYear, c) for c in PUPIL_TOTAL_PARTS],
+            SchoolYear.share_foreign_background,
+            SchoolYear.share_parents_post_secondary,
+        )
+        .join(School, School.id == LibrarySchool.school_id)
+        .join(SchoolYear, SchoolYear.school_id == School.id)
     )
     statement = _years_filter(statement, SchoolYear.year, years)
     links = _read(session, statement)
-    columns = ["library_id", "year", "schools_served", "school_unit_codes", "pupils_served",
-               "share_foreign_background", "share_parents_post_secondary"]
+    columns = [
+        "library_id",
+        "year",
+        "schools_served",
+        "school_unit_codes",
+        "pupils_served",
+        "share_foreign_background",
+        "share_parents_post_secondary",
+    ]
     if links.empty:
         return pd.DataFrame(columns=columns)
     links["pupils"] = links[PUPIL_TOTAL_PARTS].sum(axis=1, min_count=1)
@@ -301,8 +336,9 @@ def _library_district(session: Session) -> pd.DataFrame:
     if links.empty:
         return pd.DataFrame(columns=["library_id", "district"])
     links["is_host"] = links["host_school_id"] == links["school_id"]
-    links = links.sort_values(["library_id", "is_host", "size", "school_id"],
-                              ascending=[True, False, False, True])
+    links = links.sort_values(
+        ["library_id", "is_host", "size", "school_id"], ascending=[True, False, False, True]
+    )
     return links.drop_duplicates("library_id")[["library_id", "district"]]
 
 
@@ -319,8 +355,16 @@ def _collection_totals(session: Session, years: Iterable[int] | None) -> pd.Data
     )
     statement = _years_filter(statement, CollectionYear.year, years)
     rows = _read(session, statement)
-    columns = ["library_id", "year", "items", "items_last_10_years", "e_books", "acquisitions",
-               "weeded", "median_publication_year"]
+    columns = [
+        "library_id",
+        "year",
+        "items",
+        "items_last_10_years",
+        "e_books",
+        "acquisitions",
+        "weeded",
+        "median_publication_year",
+    ]
     if rows.empty:
         return pd.DataFrame(columns=columns)
     physical = rows[rows["category"].isin(PHYSICAL_CATEGORIES)]
@@ -339,7 +383,9 @@ def _collection_totals(session: Session, years: Iterable[int] | None) -> pd.Data
     )
     e_books = (
         rows[rows["category"] == CollectionCategory.E_BOOKS.value]
-        .groupby(keys)["items"].sum(min_count=1).rename("e_books")
+        .groupby(keys)["items"]
+        .sum(min_count=1)
+        .rename("e_books")
     )
     result = totals.join(median, how="left").join(e_books, how="outer").reset_index()
     return result[columns]
@@ -353,7 +399,7 @@ def _weighted_median_year(group: pd.DataFrame) -> float:
 
 
 def catalogue_item_counts(session: Session) -> pd.DataFrame:
-    """Items per library in the item-level catalogue: ``library_id``, ``library_name``, ``items``."""
+    """Items per library in the item catalogue: ``library_id``, ``library_name``, ``items``."""
     statement = (
         sa.select(
             Library.id.label("library_id"),
@@ -387,12 +433,16 @@ def municipalities(session: Session) -> pd.DataFrame:
 
 def districts(session: Session, municipality: str | None = None) -> pd.DataFrame:
     """Districts: ``district_id, municipality_code, name, geometry_wkt`` (WKT in EPSG:3006)."""
-    statement = sa.select(
-        District.id.label("district_id"),
-        Municipality.code.label("municipality_code"),
-        District.name,
-        District.geometry_wkt,
-    ).join(Municipality, Municipality.id == District.municipality_id).order_by(District.id)
+    statement = (
+        sa.select(
+            District.id.label("district_id"),
+            Municipality.code.label("municipality_code"),
+            District.name,
+            District.geometry_wkt,
+        )
+        .join(Municipality, Municipality.id == District.municipality_id)
+        .order_by(District.id)
+    )
     if municipality is not None:
         statement = statement.where(Municipality.code == municipality)
     return _read(session, statement)
@@ -401,16 +451,20 @@ def districts(session: Session, municipality: str | None = None) -> pd.DataFrame
 def libraries(session: Session, municipality: str | None = None) -> pd.DataFrame:
     """Libraries: ``library_id, name, kind, location_class, host_school_id, x, y,
     municipality_code``."""
-    statement = sa.select(
-        Library.id.label("library_id"),
-        Library.name,
-        Library.kind,
-        Library.location_class,
-        Library.host_school_id,
-        Library.x,
-        Library.y,
-        Municipality.code.label("municipality_code"),
-    ).join(Municipality, Municipality.id == Library.municipality_id).order_by(Library.id)
+    statement = (
+        sa.select(
+            Library.id.label("library_id"),
+            Library.name,
+            Library.kind,
+            Library.location_class,
+            Library.host_school_id,
+            Library.x,
+            Library.y,
+            Municipality.code.label("municipality_code"),
+        )
+        .join(Municipality, Municipality.id == Library.municipality_id)
+        .order_by(Library.id)
+    )
     if municipality is not None:
         statement = statement.where(Municipality.code == municipality)
     return _read(session, statement)
@@ -431,12 +485,15 @@ def summary_counts(session: Session) -> dict:
     ``catalogue_items``, ``years`` (sorted ints) and ``pupils_by_year`` (year as a string →
     förskoleklass + years 1-9 + upper secondary summed over all schools).
     """
+
     def count(model) -> int:  # noqa: ANN001
         return int(session.execute(sa.select(sa.func.count()).select_from(model)).scalar_one())
 
-    pupils = sa.func.coalesce(SchoolYear.pupils_preschool_class, 0) + sa.func.coalesce(
-        SchoolYear.pupils_grades_1_9, 0
-    ) + sa.func.coalesce(SchoolYear.pupils_upper_secondary, 0)
+    pupils = (
+        sa.func.coalesce(SchoolYear.pupils_preschool_class, 0)
+        + sa.func.coalesce(SchoolYear.pupils_grades_1_9, 0)
+        + sa.func.coalesce(SchoolYear.pupils_upper_secondary, 0)
+    )
     rows = session.execute(
         sa.select(SchoolYear.year, sa.func.sum(pupils)).group_by(SchoolYear.year)
     ).all()

@@ -134,7 +134,9 @@ def _integrity_problem(exc: sa.exc.IntegrityError, table: str, row: int | None) 
     if match or column:
         return Problem(table, column or match.group(2), None, "a value (required)", row)
     if constraint and constraint.startswith("fk_") or "FOREIGN KEY" in message:
-        return Problem(table, None, None, f"existing referenced rows ({message.splitlines()[0]})", row)
+        return Problem(
+            table, None, None, f"existing referenced rows ({message.splitlines()[0]})", row
+        )
     return Problem(table, None, None, message.splitlines()[0], row)
 
 
