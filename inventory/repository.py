@@ -375,12 +375,7 @@ def _collection_totals(session: Session, years: Iterable[int] | None) -> pd.Data
         acquisitions=("acquisitions", lambda s: s.sum(min_count=1)),
         weeded=("weeded", lambda s: s.sum(min_count=1)),
     )
-    median = (
-        physical.dropna(subset=["median_publication_year", "items"])
-        .groupby(keys)[["median_publication_year", "items"]]
-        .apply(_weighted_median_year)
-        .rename("median_publication_year")
-    )
+    median = _weighted_median_year(physical, keys)
     e_books = (
         rows[rows["category"] == CollectionCategory.E_BOOKS.value]
         .groupby(keys)["items"]
@@ -391,11 +386,18 @@ def _collection_totals(session: Session, years: Iterable[int] | None) -> pd.Data
     return result[columns]
 
 
-def _weighted_median_year(group: pd.DataFrame) -> float:
-    order = group.sort_values("median_publication_year")
-    cumulative = order["items"].cumsum()
-    half = order["items"].sum() / 2
-    return float(order.loc[cumulative >= half, "median_publication_year"].iloc[0])
+def _weighted_median_year(rows: pd.DataFrame, keys: list[str]) -> pd.Series:
+    """Item-weighted median of the category medians per group (the lower median)."""
+    known = rows.dropna(subset=["median_publication_year", "items"])
+    known = known[known["items"] > 0].sort_values([*keys, "median_publication_year"])
+    if known.empty:
+        empty = pd.MultiIndex.from_arrays([[] for _ in keys], names=keys)
+        return pd.Series(dtype=float, index=empty, name="median_publication_year")
+    cumulative = known.groupby(keys)["items"].cumsum()
+    half = known.groupby(keys)["items"].transform("sum") / 2
+    reached = known[cumulative >= half]
+    first = reached.groupby(keys)["median_publication_year"].first()
+    return first.astype(float).rename("median_publication_year")
 
 
 def catalogue_item_counts(session: Session) -> pd.DataFrame:

@@ -82,3 +82,22 @@ def test_empty_database_gives_empty_frames(session):
     assert repository.library_year_frame(session).empty
     assert repository.school_frame(session).empty
     assert repository.summary_counts(session)["years"] == []
+
+
+def test_collection_without_median_years_gives_missing_median(session, ids):
+    from inventory import writes
+    from inventory.models import CollectionYear, LibraryYear
+
+    writes.add(
+        session,
+        CollectionYear,
+        {"library_id": ids["bokrum"], "year": 2023, "category": "fiction", "items": 10},
+    )
+    session.commit()
+    frame = repository.library_year_frame(session, years=[2023])
+    assert frame["items"].isna().all()  # the book room has no library year 2023
+    writes.add(session, LibraryYear, {"library_id": ids["bokrum"], "year": 2023})
+    session.commit()
+    frame = repository.library_year_frame(session, years=[2023]).set_index("library_id")
+    assert frame.loc[ids["bokrum"], "items"] == 10
+    assert pd.isna(frame.loc[ids["bokrum"], "median_publication_year"])
