@@ -116,23 +116,23 @@ def build_parser() -> argparse.ArgumentParser:
         prog="skolbib",
         description="skolbib – inventering och planering för likvärdiga skolbibliotek",
     )
-    parser.add_argument(
-        "--database-url",
-        default=None,
-        help="databas-URL (standard: SKOLBIB_DATABASE_URL eller data/skolbib.db)",
-    )
+    url_help = "databas-URL (standard: SKOLBIB_DATABASE_URL eller data/skolbib.db)"
+    parser.add_argument("--database-url", default=None, help=url_help)
+    # also accepted after the subcommand; SUPPRESS keeps a value given before it
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--database-url", default=argparse.SUPPRESS, help=url_help)
     sub = parser.add_subparsers(dest="command", required=True)
 
-    init = sub.add_parser("init", help="skapa eller uppgradera databasens schema")
+    init = sub.add_parser("init", parents=[common], help="skapa eller uppgradera databasens schema")
     init.add_argument("--demo", action="store_true", help="läs även in exempeldata")
     init.add_argument("--seed", type=int, default=2025, help="slumpfrö för exempeldata")
     init.set_defaults(handler=cmd_init)
 
-    demo = sub.add_parser("demo", help="läs in fiktiva exempeldata (idempotent)")
+    demo = sub.add_parser("demo", parents=[common], help="läs in fiktiva exempeldata (idempotent)")
     demo.add_argument("--seed", type=int, default=2025, help="slumpfrö för exempeldata")
     demo.set_defaults(handler=cmd_demo)
 
-    info = sub.add_parser("info", help="antal rader, år och elever per år")
+    info = sub.add_parser("info", parents=[common], help="antal rader, år och elever per år")
     info.add_argument("--json", action="store_true", help="maskinläsbar utdata")
     info.set_defaults(handler=cmd_info)
     return parser

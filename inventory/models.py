@@ -351,7 +351,18 @@ class ResourceCentreYear(SQLModel, table=True):
     """Regional resource centre statistics for a municipality, or one of its schools, per year."""
 
     __tablename__ = "resource_centre_year"
-    __table_args__ = (sa.UniqueConstraint("municipality_id", "school_id", "year"),)
+    __table_args__ = (
+        sa.UniqueConstraint("municipality_id", "school_id", "year"),
+        # NULLs are distinct in UNIQUE constraints, so municipality-level rows need their own
+        sa.Index(
+            "uq_resource_centre_year_municipality_level",
+            "municipality_id",
+            "year",
+            unique=True,
+            sqlite_where=sa.text("school_id IS NULL"),
+            postgresql_where=sa.text("school_id IS NULL"),
+        ),
+    )
     id: int | None = Field(default=None, primary_key=True)
     municipality_id: int = _fk("municipality.id")
     school_id: int | None = _fk("school.id", nullable=True, ondelete="CASCADE")

@@ -141,7 +141,8 @@ def _integrity_problem(exc: sa.exc.IntegrityError, table: str, row: int | None) 
 
 
 def _unique_columns(model: type[SQLModel], constraint: str) -> list[str]:
-    for item in model.__table__.constraints:  # type: ignore[attr-defined]
+    table = model.__table__  # type: ignore[attr-defined]
+    for item in (*table.constraints, *table.indexes):
         if item.name == constraint:
             return [c.name for c in item.columns]
     return []

@@ -66,8 +66,8 @@ def test_info_json_counts_match_database(database_url, capsys):
 
 
 def test_info_plain_text(database_url, capsys):
-    run(capsys, "--database-url", database_url, "init")
-    code, out, _ = run(capsys, "--database-url", database_url, "info")
+    run(capsys, "init", "--database-url", database_url)  # the option after the subcommand
+    code, out, _ = run(capsys, "info", "--database-url", database_url)
     assert code == 0
     assert "Skolenheter" in out and "0" in out
 
@@ -113,3 +113,17 @@ def test_console_script_is_installed():
     )
     assert result.returncode == 0
     assert "init" in result.stdout and "info" in result.stdout
+
+
+def test_init_demo_then_demo_is_idempotent(tmp_path, capsys):
+    url = f"sqlite:///{tmp_path / 'demo.db'}"
+    code, out, _ = run(capsys, "init", "--demo", "--database-url", url)
+    assert code == 0 and "Exempeldata inlästa" in out
+    first = json.loads(run(capsys, "info", "--json", "--database-url", url)[1])
+    code, out, _ = run(capsys, "demo", "--database-url", url)
+    assert code == 0 and "finns redan" in out
+    again = json.loads(run(capsys, "info", "--json", "--database-url", url)[1])
+    assert again == first
+    assert first["years"] == list(range(2019, 2026))
+    assert first["schools"] >= 30 and first["catalogue_items"] >= 20_000
+    assert set(first["pupils_by_year"]) == {str(y) for y in range(2019, 2026)}

@@ -18,6 +18,7 @@ from inventory.models import (
     LibrarySchool,
     LibraryYear,
     Municipality,
+    ResourceCentreYear,
     School,
     SchoolYear,
 )
@@ -337,3 +338,18 @@ def test_all_architecture_entities_are_tables():
         "audit_entry",
     }
     assert expected <= names
+
+
+def test_municipality_level_resource_centre_row_is_unique(session):
+    ids = _base(session)
+    row = {"municipality_id": ids["municipality"], "year": 2024, "av_media_loans": 5}
+    writes.add(session, ResourceCentreYear, row)
+    session.commit()
+    before = _fingerprint(session)
+    with pytest.raises(writes.InventoryValidationError) as caught:
+        writes.add(session, ResourceCentreYear, row)
+    assert "municipality_id" in str(caught.value) and "year" in str(caught.value)
+    # a school-level row for the same municipality and year is a different fact
+    writes.add(session, ResourceCentreYear, {**row, "school_id": ids["school"]})
+    session.commit()
+    assert _fingerprint(session) != before

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-28 03:46:02.249009
+Create Date: 2026-11-28 04:08:06.842492
 """
 from collections.abc import Sequence
 
@@ -250,6 +250,7 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_resource_centre_year_municipality_id'), ['municipality_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_resource_centre_year_school_id'), ['school_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_resource_centre_year_year'), ['year'], unique=False)
+        batch_op.create_index('uq_resource_centre_year_municipality_level', ['municipality_id', 'year'], unique=True, sqlite_where=sa.text('school_id IS NULL'), postgresql_where=sa.text('school_id IS NULL'))
 
     op.create_table('school_year',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -467,6 +468,7 @@ def downgrade() -> None:
 
     op.drop_table('school_year')
     with op.batch_alter_table('resource_centre_year', schema=None) as batch_op:
+        batch_op.drop_index('uq_resource_centre_year_municipality_level', sqlite_where=sa.text('school_id IS NULL'), postgresql_where=sa.text('school_id IS NULL'))
         batch_op.drop_index(batch_op.f('ix_resource_centre_year_year'))
         batch_op.drop_index(batch_op.f('ix_resource_centre_year_school_id'))
         batch_op.drop_index(batch_op.f('ix_resource_centre_year_municipality_id'))

@@ -1,0 +1,1 @@
+"""Pure computations behind the pages (pandas in, plain values out; no Streamlit)."""
