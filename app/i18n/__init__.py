@@ -47,16 +47,20 @@ def catalog(lang: str) -> dict[str, str]:
         return json.load(handle)
 
 
-def language_from_locale(locale: str | None) -> str:
-    """``"en"`` for a browser locale starting with ``en`` (``en-GB``, ``en_US``), else Swedish."""
-    if locale and locale.strip().lower().startswith("en"):
-        return "en"
+def language_from_query(value: str | None) -> str:
+    """The language asked for in the ``?lang=`` query parameter; Swedish unless it is ``en``.
+
+    The browser locale is deliberately not used: skolbib is Swedish by default, also for
+    Swedish staff whose browser happens to be set to English; the switch changes it.
+    """
+    if value and value.strip().lower() in LANGUAGES:
+        return value.strip().lower()
     return DEFAULT_LANGUAGE
 
 
-def _browser_locale() -> str | None:
+def _query_language() -> str | None:
     try:
-        return st.context.locale
+        return st.query_params.get("lang")
     except Exception:  # no script run context (plain Python, unit tests)
         return None
 
@@ -72,7 +76,7 @@ def current_language() -> str:
         return DEFAULT_LANGUAGE
     if lang in LANGUAGES:
         return lang
-    lang = language_from_locale(_browser_locale())
+    lang = language_from_query(_query_language())
     # Once the switch widget exists in this run it owns the key; it then has a valid value.
     with contextlib.suppress(StreamlitAPIException):
         st.session_state[STATE_KEY] = lang

@@ -337,9 +337,18 @@ def test_english_switch_changes_texts(fixture_db: str) -> None:
     assert at.title[0].value == "Översikt"
 
 
-def test_english_browser_locale_starts_in_english(fixture_db: str) -> None:
+def test_swedish_by_default_even_for_an_english_browser(fixture_db: str) -> None:
     at = AppTest.from_file(ENTRYPOINT, default_timeout=TIMEOUT)
     at.context = {"locale": "en-GB"}
+    at.run()
+    assert not at.exception
+    assert at.session_state["lang"] == "sv"
+    assert at.title[0].value == "Översikt"
+
+
+def test_lang_query_parameter_starts_in_english(fixture_db: str) -> None:
+    at = AppTest.from_file(ENTRYPOINT, default_timeout=TIMEOUT)
+    at.query_params["lang"] = "en"
     at.run()
     assert not at.exception
     assert at.session_state["lang"] == "en"
