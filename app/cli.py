@@ -6,6 +6,9 @@ init [--demo] [--seed N]   create or upgrade the database schema (alembic head);
                            the fictional demo municipalities
 demo [--seed N]            load the demo data (does nothing if it is already there)
 info [--json]              counts, years and pupils per year over the whole database
+import KIND FILE           import a file (pupils, inventory, catalogue, resource-centre, survey);
+                           --dry-run validates only, --lang sv|en for the problem table
+template inventory --out   write the inventory workbook template
 
 Exit status 0 on success, 2 on bad input or an unreachable database (one line on stderr, the
 password masked), 1 on an unexpected error.
@@ -14,14 +17,17 @@ password masked), 1 on an unexpected error.
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from pathlib import Path
 
 import sqlalchemy as sa
 from sqlmodel import Session
 
 from inventory import db
+from inventory.importers.problems import ImportRejectedError, format_problems
 from inventory.repository import summary_counts
 from inventory.writes import InventoryValidationError
 
@@ -111,6 +117,124 @@ def cmd_info(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+#: import kind -> (module, function, keyword options taken from the parsed arguments)
+IMPORTERS: dict[str, tuple[str, str, tuple[str, ...]]] = {
+    "pupils": ("inventory.importers.pupils", "import_pupils", ("year", "municipality", "county")),
+    "inventory": ("inventory.importers.workbook", "import_inventory", ()),
+    "catalogue": (
+        "inventory.importers.catalogue",
+        "import_catalogue",
+        ("library", "year", "column", "incomplete_out"),
+    ),
+    "resource-centre": (
+        "inventory.importers.resource_centre",
+        "import_resource_centre",
+        (),
+    ),
+    "survey": ("inventory.importers.surveys", "import_survey", ("title", "year")),
+}
+
+
+def _importer(kind: str) -> Callable:
+    module, function, _ = IMPORTERS[kind]
+    return getattr(importlib.import_module(module), function)
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    path = Path(args.file)
+    if not path.is_file():
+        raise CliError(
+            f"filen {path} finns inte" if args.lang == "sv" else f"file {path} does not exist"
+        )
+    engine = _engine(args.database_url)
+    options = {name: getattr(args, name) for name in IMPORTERS[args.kind][2]}
+    with Session(engine) as session:
+        try:
+            report = _importer(args.kind)(session, path, dry_run=args.dry_run, **options)
+        except ImportRejectedError as exc:
+            session.rollback()
+            heading = (
+                f"{path.name}: filen avvisades, inget sparades."
+                if args.lang == "sv"
+                else f"{path.name}: file rejected, nothing saved."
+            )
+            print(heading, file=sys.stderr)
+            print(format_problems(exc.problems, args.lang), file=sys.stderr)
+            return EXIT_BAD_INPUT
+        if args.dry_run:
+            session.rollback()
+        else:
+            session.commit()
+    if args.json:
+        print(json.dumps(report.to_dict(), ensure_ascii=False, sort_keys=True, default=str))
+    else:
+        print("\n".join(report.summary_lines(args.lang)))
+        if report.warnings:
+            print(format_problems(report.warnings, args.lang))
+    return EXIT_OK
+
+
+def cmd_template(args: argparse.Namespace) -> int:
+    from inventory.importers.workbook import write_template
+
+    write_template(Path(args.out), lang=args.lang)
+    print(f"Mall skriven: {args.out}" if args.lang == "sv" else f"Template written: {args.out}")
+    return EXIT_OK
+
+
+def _add_import_parsers(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    options = argparse.ArgumentParser(add_help=False)
+    options.add_argument("file", help="filen som ska läsas in")
+    options.add_argument("--dry-run", action="store_true", help="validera bara, spara inget")
+    options.add_argument("--lang", choices=["sv", "en"], default="sv", help="språk för fel")
+    options.add_argument("--json", action="store_true", help="maskinläsbar sammanfattning")
+    imp = sub.add_parser("import", help="läs in filer (validering först, allt eller inget)")
+    kinds = imp.add_subparsers(dest="kind", required=True)
+
+    pupils = kinds.add_parser(
+        "pupils", parents=[common, options], help="Skolverkets elevstatistik per skolenhet"
+    )
+    pupils.add_argument("--year", type=int, help="läsårets första år (standard: ur filen)")
+    pupils.add_argument(
+        "--municipality", action="append", metavar="KOD", help="bara dessa kommunkoder"
+    )
+    pupils.add_argument("--county", metavar="KOD", help="bara detta län (2 siffror)")
+
+    kinds.add_parser(
+        "inventory", parents=[common, options], help="inventeringsarbetsbok (xlsx eller csv)"
+    )
+
+    catalogue = kinds.add_parser(
+        "catalogue", parents=[common, options], help="katalogexport (CSV/TSV, MARC21, MARCXML)"
+    )
+    catalogue.add_argument("--library", type=int, required=True, metavar="ID", help="bibliotek")
+    catalogue.add_argument("--year", type=int, help="inventeringsår (standard: i år)")
+    catalogue.add_argument(
+        "--column",
+        action="append",
+        metavar="FÄLT=RUBRIK",
+        help="kolumnmappning, t.ex. publication_year=Utgivningsår",
+    )
+    catalogue.add_argument(
+        "--incomplete-out", metavar="FIL", help="lista över ofullständiga poster"
+    )
+
+    kinds.add_parser(
+        "resource-centre", parents=[common, options], help="regionala resurscentrets statistik"
+    )
+    survey = kinds.add_parser("survey", parents=[common, options], help="enkätsvar (lång/bred)")
+    survey.add_argument("--title", help="enkätens titel (bred layout)")
+    survey.add_argument("--year", type=int, help="enkätens år (bred layout)")
+    imp.set_defaults(handler=cmd_import)
+
+    template = sub.add_parser("template", help="skriv importmallar")
+    template_kinds = template.add_subparsers(dest="template", required=True)
+    inventory = template_kinds.add_parser("inventory", help="inventeringsarbetsbok (xlsx)")
+    inventory.add_argument("--out", required=True, metavar="FIL.xlsx")
+    inventory.add_argument("--lang", choices=["sv", "en"], default="sv")
+    template.set_defaults(handler=cmd_template)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="skolbib",
@@ -135,6 +259,8 @@ def build_parser() -> argparse.ArgumentParser:
     info = sub.add_parser("info", parents=[common], help="antal rader, år och elever per år")
     info.add_argument("--json", action="store_true", help="maskinläsbar utdata")
     info.set_defaults(handler=cmd_info)
+
+    _add_import_parsers(sub, common)
     return parser
 
 

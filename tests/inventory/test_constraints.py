@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-
 import pytest
 import sqlalchemy as sa
 from sqlmodel import Session, SQLModel
@@ -22,6 +20,7 @@ from inventory.models import (
     School,
     SchoolYear,
 )
+from tests.helpers import database_fingerprint
 
 
 def _base(session: Session) -> dict[str, int]:
@@ -62,16 +61,6 @@ def _base(session: Session) -> dict[str, int]:
         "school": school.id,
         "library": library.id,
     }
-
-
-def _fingerprint(session: Session) -> str:
-    """Row counts and content of every table, to prove nothing changed."""
-    digest = hashlib.sha256()
-    for model in TABLE_MODELS:
-        table = model.__table__
-        rows = session.execute(sa.select(table).order_by(*table.primary_key.columns)).all()
-        digest.update(f"{table.name}:{len(rows)}:{rows!r}".encode())
-    return digest.hexdigest()
 
 
 # (model, row built from the base ids, field the error must name)
@@ -196,18 +185,18 @@ BAD_ROWS = [
 @pytest.mark.parametrize(("model", "row", "field"), BAD_ROWS)
 def test_write_boundary_rejects_and_names_field(session, model, row, field):
     ids = _base(session)
-    before = _fingerprint(session)
+    before = database_fingerprint(session)
     with pytest.raises(writes.InventoryValidationError) as caught:
         writes.add(session, model, row(ids))
     assert field in caught.value.fields, caught.value
     assert field.split(",")[0] in str(caught.value)
     session.commit()  # whatever is pending would be written now: nothing must be
-    assert _fingerprint(session) == before
+    assert database_fingerprint(session) == before
 
 
 def test_batch_is_all_or_nothing(session):
     ids = _base(session)
-    before = _fingerprint(session)
+    before = database_fingerprint(session)
     rows = [
         {"library_id": ids["library"], "year": 2020, "hours_assistant": 10},
         {"library_id": ids["library"], "year": 2021, "hours_assistant": 10},
@@ -216,7 +205,7 @@ def test_batch_is_all_or_nothing(session):
     with pytest.raises(writes.InventoryValidationError):
         writes.add_all(session, LibraryYear, rows)
     session.commit()
-    assert _fingerprint(session) == before
+    assert database_fingerprint(session) == before
 
 
 def test_batch_reports_every_bad_row_with_its_number(session):
@@ -345,11 +334,11 @@ def test_municipality_level_resource_centre_row_is_unique(session):
     row = {"municipality_id": ids["municipality"], "year": 2024, "av_media_loans": 5}
     writes.add(session, ResourceCentreYear, row)
     session.commit()
-    before = _fingerprint(session)
+    before = database_fingerprint(session)
     with pytest.raises(writes.InventoryValidationError) as caught:
         writes.add(session, ResourceCentreYear, row)
     assert "municipality_id" in str(caught.value) and "year" in str(caught.value)
     # a school-level row for the same municipality and year is a different fact
     writes.add(session, ResourceCentreYear, {**row, "school_id": ids["school"]})
     session.commit()
-    assert _fingerprint(session) != before
+    assert database_fingerprint(session) != before
