@@ -9,6 +9,8 @@ info [--json]              counts, years and pupils per year over the whole data
 import KIND FILE           import a file (pupils, inventory, catalogue, resource-centre, survey);
                            --dry-run validates only, --lang sv|en for the problem table
 template inventory --out   write the inventory workbook template
+metrics [--year Y] [--municipality CODE] [--json]
+                           per-library indicators and pupil-weighted equity statistics
 
 Exit status 0 on success, 2 on bad input or an unreachable database (one line on stderr, the
 password masked), 1 on an unexpected error.
@@ -114,6 +116,35 @@ def cmd_info(args: argparse.Namespace) -> int:
     print(f"{'År':<16}{(f'{years[0]}–{years[-1]}' if years else '–'):>10}")
     for year, pupils in counts["pupils_by_year"].items():
         print(f"  elever {year}{pupils:>16}")
+    return EXIT_OK
+
+
+def cmd_metrics(args: argparse.Namespace) -> int:
+    from app.services.metrics_report import metrics_report
+
+    engine = _engine(args.database_url)
+    with Session(engine) as session:
+        report = metrics_report(session, year=args.year, municipality=args.municipality)
+    if args.json:
+        print(json.dumps(report, ensure_ascii=False, sort_keys=True, allow_nan=False))
+        return EXIT_OK
+    if report["year"] is None:
+        print("Inga biblioteksuppgifter i databasen.")
+        return EXIT_OK
+    print(f"År {report['year']}: {len(report['libraries'])} bibliotek")
+    print(f"{'indikator':<34}{'medel':>10}{'Gini':>8}{'VK':>8}{'McLoone':>9}")
+    for name, summary in report["equity"].items():
+        if summary is None:
+            print(f"{name:<34}{'–':>10}")
+            continue
+        cells = [
+            summary["mean"],
+            summary["gini"],
+            summary["coefficient_of_variation"],
+            summary["mcloone"],
+        ]
+        shown = ["–" if v is None else f"{v:.3g}" for v in cells]
+        print(f"{name:<34}{shown[0]:>10}{shown[1]:>8}{shown[2]:>8}{shown[3]:>9}")
     return EXIT_OK
 
 
@@ -259,6 +290,14 @@ def build_parser() -> argparse.ArgumentParser:
     info = sub.add_parser("info", parents=[common], help="antal rader, år och elever per år")
     info.add_argument("--json", action="store_true", help="maskinläsbar utdata")
     info.set_defaults(handler=cmd_info)
+
+    metrics = sub.add_parser(
+        "metrics", parents=[common], help="indikatorer och likvärdighetsmått för ett år"
+    )
+    metrics.add_argument("--year", type=int, help="inventeringsår (standard: senaste)")
+    metrics.add_argument("--municipality", action="append", metavar="KOD", help="kommunkod")
+    metrics.add_argument("--json", action="store_true", help="maskinläsbar utdata")
+    metrics.set_defaults(handler=cmd_metrics)
 
     _add_import_parsers(sub, common)
     return parser
