@@ -7,12 +7,12 @@ Layout and calls only: data comes from :mod:`app.state`, figures from
 import streamlit as st
 
 from app import state
+from app.components.filters import render_filters
 from app.components.kpi import Kpi, metric_row
 from app.components.map import kind_label, overview_map
 from app.i18n import current_language, fmt_int, fmt_number, fmt_percent, is_missing, t
 from app.services.overview import (
     STAFFED_THRESHOLD_HOURS,
-    default_municipality,
     library_table,
     overview_kpis,
     school_table,
@@ -34,20 +34,8 @@ if not years:
     st.info(t("overview.no_years"), icon=":material/info:")
     st.stop()
 
-codes = municipalities["code"].tolist()
-names = dict(zip(municipalities["code"], municipalities["name"], strict=True))
-with st.container(horizontal=True, key="overview_filters"):
-    code = st.selectbox(
-        t("overview.municipality"),
-        codes,
-        index=codes.index(default_municipality(codes)),
-        format_func=lambda c: f"{names[c]} ({c})",
-        key="overview_municipality",
-    )
-    year = st.selectbox(
-        t("overview.year"), sorted(years, reverse=True), index=0, key="overview_year"
-    )
-
+filters = render_filters()
+code, year = filters.municipality, filters.year
 municipality = municipalities.set_index("code").loc[code]
 if bool(municipality["fictional"]):
     st.info(
@@ -59,7 +47,12 @@ st.caption(t("overview.caption", municipality=municipality["name"], year=year))
 # Libraries of every municipality for the year: a school may be served across a border.
 library_years = state.library_year_frame(years=[year])
 libraries = library_table(library_years[library_years["municipality_code"] == code])
-schools = school_table(state.school_frame(years=[year], municipality=code), library_years)
+school_rows = state.school_frame(years=[year], municipality=code)
+if filters.narrowed():
+    served = filters.library_ids(school_rows)
+    libraries = libraries[libraries["library_id"].isin(served)]
+    school_rows = school_rows[filters.school_mask(school_rows)]
+schools = school_table(school_rows, library_years)
 if schools.empty:
     st.info(t("overview.no_schools", municipality=municipality["name"], year=year))
 

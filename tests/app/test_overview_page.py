@@ -237,7 +237,7 @@ def run_app(lang: str | None = None, municipality: str | None = None) -> AppTest
         at.session_state["lang"] = lang
     at.run()
     if municipality is not None:
-        at.selectbox(key="overview_municipality").select(municipality).run()
+        at.selectbox(key="municipality_sv").select(municipality).run()
     assert not at.exception, [e.message for e in at.exception]
     return at
 
@@ -254,14 +254,14 @@ def test_overview_renders_in_swedish_by_default(fixture_db: str) -> None:
     at = run_app()
     assert at.title[0].value == "Översikt"
     assert at.session_state["lang"] == "sv"
-    assert at.selectbox(key="overview_municipality").value == "9901"
-    assert at.selectbox(key="overview_year").value == YEAR
+    assert at.selectbox(key="municipality_sv").value == "9901"
+    assert at.selectbox(key="year_sv").value == YEAR
 
 
 def test_fictional_banner_only_for_fictional_municipality(fixture_db: str) -> None:
     at = run_app()
     assert any(info.value.startswith("Fiktiva exempeldata – ") for info in at.info)
-    at.selectbox(key="overview_municipality").select("9902").run()
+    at.selectbox(key="municipality_sv").select("9902").run()
     assert not at.exception
     assert not any("Fiktiva exempeldata" in info.value for info in at.info)
 
@@ -465,7 +465,7 @@ def test_overview_renders_demo_data(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     _clear_caches()
     at = run_app()
     assert at.title[0].value == "Översikt"
-    assert at.selectbox(key="overview_municipality").value == "9901"
+    assert at.selectbox(key="municipality_sv").value == "9901"
     assert any(info.value.startswith("Fiktiva exempeldata – ") for info in at.info)
     assert len(schools_frame(at).value) > 0
     specs = chart_specs(at)

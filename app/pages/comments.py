@@ -1,0 +1,5 @@
+"""Placeholder until the comments feature lands."""
+
+from app.components.placeholder import placeholder
+
+placeholder("nav.comments")

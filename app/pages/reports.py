@@ -1,0 +1,5 @@
+"""Placeholder until the reports feature lands."""
+
+from app.components.placeholder import placeholder
+
+placeholder("nav.reports")
