@@ -1,10 +1,10 @@
 """Translations and number formatting for the user interface (Swedish default, English switch).
 
-Texts live in JSON catalogs beside this module (``sv.json``, ``en.json``) under language-neutral
-keys such as ``"overview.title"``. :func:`t` looks a key up in the current language and fills
-``str.format`` placeholders. The current language is ``st.session_state["lang"]``; on a new
-session it is initialised from the browser locale (``st.context.locale``): English when the
-locale starts with ``en``, Swedish otherwise.
+Texts live in JSON catalogs beside this module, one folder per language (``sv/*.json``,
+``en/*.json``, one file per page or topic, merged), under language-neutral keys such as
+``"overview.title"``. :func:`t` looks a key up in the current language and fills
+``str.format`` placeholders. The current language is ``st.session_state["lang"]``; a new
+session starts in Swedish, or in English with ``?lang=en`` in the URL.
 
 Number helpers format with babel: Swedish uses a decimal comma and a non-breaking space as the
 thousands separator (``1 234,5``); missing values become an en dash (``–``). They are pure when
@@ -40,11 +40,18 @@ _BABEL_LOCALES = {"sv": "sv_SE", "en": "en_GB"}
 
 @cache
 def catalog(lang: str) -> dict[str, str]:
-    """The catalog of ``lang`` as a flat ``key → text`` dictionary."""
+    """The catalog of ``lang``: every ``<lang>/*.json`` file merged (a key defined twice fails)."""
     if lang not in LANGUAGES:
         raise ValueError(f"unknown language {lang!r}; expected one of {LANGUAGES}")
-    with (_CATALOG_DIR / f"{lang}.json").open(encoding="utf-8") as handle:
-        return json.load(handle)
+    merged: dict[str, str] = {}
+    for path in sorted((_CATALOG_DIR / lang).glob("*.json")):
+        with path.open(encoding="utf-8") as handle:
+            part = json.load(handle)
+        duplicated = sorted(set(part) & set(merged))
+        if duplicated:
+            raise ValueError(f"{path.name}: keys already defined elsewhere: {duplicated}")
+        merged.update(part)
+    return merged
 
 
 def language_from_query(value: str | None) -> str:

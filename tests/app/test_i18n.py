@@ -30,7 +30,12 @@ NBSP = "\xa0"
 
 
 def _raw(lang: str) -> dict:
-    return json.loads((CATALOG_DIR / f"{lang}.json").read_text(encoding="utf-8"))
+    merged: dict[str, str] = {}
+    for path in sorted((CATALOG_DIR / lang).glob("*.json")):
+        part = json.loads(path.read_text(encoding="utf-8"))
+        assert not set(part) & set(merged), f"{path}: key defined in two files"
+        merged.update(part)
+    return merged
 
 
 def test_catalogs_have_the_same_keys() -> None:
