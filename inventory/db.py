@@ -50,6 +50,14 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:  # noqa: ANN001
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.close()
+    # pysqlite only sends BEGIN before a data-changing statement, so a SAVEPOINT opened first
+    # would run outside a transaction and its RELEASE would commit. Let SQLAlchemy emit BEGIN
+    # itself (SQLAlchemy's documented pysqlite recipe), so savepoints and rollbacks are real.
+    dbapi_connection.isolation_level = None
+
+
+def _sqlite_begin(connection) -> None:  # noqa: ANN001
+    connection.exec_driver_sql("BEGIN")
 
 
 def make_engine(url: str | None = None, **kwargs) -> Engine:
@@ -69,6 +77,7 @@ def make_engine(url: str | None = None, **kwargs) -> Engine:
                 Path(database).parent.mkdir(parents=True, exist_ok=True)
             engine = sa.create_engine(parsed, **kwargs)
             sa.event.listen(engine, "connect", _sqlite_pragmas)
+            sa.event.listen(engine, "begin", _sqlite_begin)
         else:
             kwargs.setdefault("pool_pre_ping", True)
             engine = sa.create_engine(parsed, **kwargs)

@@ -182,9 +182,9 @@ class Municipality(SQLModel, table=True):
 
     __tablename__ = "municipality"
     id: int | None = Field(default=None, primary_key=True)
-    code: str = Field(unique=True, min_length=4, max_length=4, regex=r"^\d{4}$")
+    code: str = Field(unique=True, min_length=4, max_length=4, schema_extra={"pattern": r"^\d{4}$"})
     name: str = Field(min_length=1, max_length=120)
-    county_code: str = Field(min_length=2, max_length=2, regex=r"^\d{2}$")
+    county_code: str = Field(min_length=2, max_length=2, schema_extra={"pattern": r"^\d{2}$"})
     county: str = Field(min_length=1, max_length=120)
     fictional: bool = Field(default=False)
     boundary_wkt: str | None = Field(default=None, sa_type=sa.Text)
@@ -209,7 +209,9 @@ class School(SQLModel, table=True):
 
     __tablename__ = "school"
     id: int | None = Field(default=None, primary_key=True)
-    school_unit_code: str = Field(unique=True, min_length=8, max_length=8, regex=r"^\d{8}$")
+    school_unit_code: str = Field(
+        unique=True, min_length=8, max_length=8, schema_extra={"pattern": r"^\d{8}$"}
+    )
     name: str = Field(min_length=1, max_length=200)
     municipality_id: int = _fk("municipality.id")
     district_id: int | None = _fk("district.id", nullable=True)

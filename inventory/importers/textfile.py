@@ -122,10 +122,7 @@ def read_table(
 
     body = lines[header_index + 1 :]
     if stop_at_short_rows:
-        for offset, line in enumerate(body):
-            if not line.strip() or len(_split(line, separator)) <= 1:
-                body = body[:offset]
-                break
+        body = _without_notes(body, separator, name, header_index + 2)
     body_text = "\n".join(body)
     if body_text.count('"') % 2:
         raise ImportRejectedError([ImportProblem(name, None, None, None, "truncated")])
@@ -168,6 +165,25 @@ def read_table(
         encoding=encoding,
         preamble=lines[:header_index],
     )
+
+
+def _without_notes(body: list[str], separator: str, file: str, first_line: int) -> list[str]:
+    """Drop the notes after the data (Skolverket ends its files with one-field text lines).
+
+    The data ends at the last line with more than one field; blank lines inside the data are
+    kept (and skipped later). A note line that opens a quote means the file was cut inside a
+    field, which is reported rather than silently dropped.
+    """
+    last = -1
+    for offset, line in enumerate(body):
+        if line.strip() and len(_split(line, separator)) > 1:
+            last = offset
+    for offset, line in enumerate(body[last + 1 :], start=last + 1):
+        if line.lstrip().startswith('"') and line.count('"') % 2:
+            raise ImportRejectedError(
+                [ImportProblem(file, first_line + offset, None, line[:80], "truncated")]
+            )
+    return body[: last + 1]
 
 
 def parse_numbers(

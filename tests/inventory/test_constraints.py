@@ -120,6 +120,23 @@ BAD_ROWS = [
     pytest.param(
         School,
         lambda ids: {
+            "school_unit_code": "9900000A",
+            "name": "Bokstav i koden",
+            "municipality_id": ids["municipality"],
+            "organiser_type": "municipal",
+        },
+        "school_unit_code",
+        id="letter-in-school-code",
+    ),
+    pytest.param(
+        Municipality,
+        lambda ids: {"code": "abcd", "name": "X", "county_code": "99", "county": "Y"},
+        "code",
+        id="municipality-code-not-digits",
+    ),
+    pytest.param(
+        School,
+        lambda ids: {
             "school_unit_code": "99000002",
             "name": "Okänd huvudman",
             "municipality_id": ids["municipality"],
@@ -342,3 +359,15 @@ def test_municipality_level_resource_centre_row_is_unique(session):
     writes.add(session, ResourceCentreYear, {**row, "school_id": ids["school"]})
     session.commit()
     assert database_fingerprint(session) != before
+
+
+def test_rejected_batch_after_a_read_leaves_nothing_on_rollback(session):
+    """A savepoint opened as the first write of a transaction must not commit on its own."""
+    session.execute(sa.select(Municipality.id)).all()
+    writes.add_all(
+        session,
+        Municipality,
+        [{"code": "9988", "name": "Tillfällig", "county_code": "99", "county": "Testlän"}],
+    )
+    session.rollback()
+    assert session.execute(sa.select(Municipality.id)).all() == []
