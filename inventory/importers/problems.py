@@ -59,6 +59,29 @@ MESSAGES: dict[str, dict[str, str]] = {
         "suppressed": "värdet är skyddat av sekretess (..) och räknas som inga elever",
         "hours_above_open": "personaltimmar som ryms inom veckans öppettider",
         "likert": "ett svarsvärde från 1 till 5",
+        "language": "en språkkod med tre bokstäver enligt ISO 639-2 (t.ex. swe, eng, ara)",
+        "more_problems": "samma problem på {count} rader till (visas inte)",
+        "duplicate_column": "en kolumn som bara finns en gång; samma kolumn som {other}",
+        "school_in_municipality": (
+            "en skolenhet i kommunen {municipality} (skolenheten hör till en annan kommun)"
+        ),
+        "personal_data": (
+            "en pseudonym respondentnyckel, inte en e-postadress eller ett personnummer "
+            "(enkätsvar får inte innehålla personuppgifter)"
+        ),
+        "respondent_mismatch": "samma roll och skolenhet som för respondenten på rad {other_row}",
+        "text_question": (
+            "svar från 1 till 5; frågan har textsvar och sparas därför som fritextfråga"
+        ),
+        "unknown_sheet": "ett känt blad ({known})",
+        "unknown_district": "ett skolområde i skolenhetens kommun (i databasen eller i filen)",
+        "school_in_other_municipality": (
+            "samma kommun som skolenheten redan har i databasen ({municipality}); "
+            "en skolenhetskod kan inte flyttas till en annan kommun"
+        ),
+        "recent_above_items": "högst lika många som antal medier ({items})",
+        "county_code": "en länskod med exakt 2 siffror",
+        "wkt": "en geometri i WKT, t.ex. POLYGON ((…)), i SWEREF 99 TM",
     },
     "en": {
         "encoding": "a text file in UTF-8 (with or without BOM) or Windows-1252",
@@ -98,6 +121,33 @@ MESSAGES: dict[str, dict[str, str]] = {
         "suppressed": "the value is suppressed for confidentiality (..) and counts as no pupils",
         "hours_above_open": "staff hours that fit within the week's opening hours",
         "likert": "an answer value from 1 to 5",
+        "language": "a three-letter ISO 639-2 language code (such as swe, eng, ara)",
+        "more_problems": "the same problem on {count} more rows (not shown)",
+        "duplicate_column": "a column that appears only once; the same column as {other}",
+        "school_in_municipality": (
+            "a school unit in municipality {municipality} (this unit belongs to another one)"
+        ),
+        "personal_data": (
+            "a pseudonymous respondent key, not an e-mail address or a personal identity "
+            "number (survey answers must not carry personal data)"
+        ),
+        "respondent_mismatch": (
+            "the same role and school unit as for this respondent on row {other_row}"
+        ),
+        "text_question": (
+            "answers from 1 to 5; the question has text answers, so it is stored as free text"
+        ),
+        "unknown_sheet": "a known sheet ({known})",
+        "unknown_district": (
+            "a district of the school unit's municipality (in the database or the file)"
+        ),
+        "school_in_other_municipality": (
+            "the municipality the school unit already has in the database ({municipality}); "
+            "a school unit code cannot move to another municipality"
+        ),
+        "recent_above_items": "no more than the number of items ({items})",
+        "county_code": "a county code of exactly 2 digits",
+        "wkt": "a WKT geometry such as POLYGON ((…)) in SWEREF 99 TM",
     },
 }
 
