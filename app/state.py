@@ -139,18 +139,10 @@ def summary_counts() -> dict:
     return _summary_counts(database_url())
 
 
-_CACHED = (
-    _school_frame,
-    _library_year_frame,
-    _municipalities,
-    _districts,
-    _libraries,
-    _inventory_years,
-    _summary_counts,
-)
-
-
 def clear_data_caches() -> None:
-    """Forget every cached frame (call after writing to the inventory)."""
-    for function in _CACHED:
-        function.clear()
+    """Forget every cached frame, of every page module (call after writing to the inventory).
+
+    ``st.cache_data.clear()`` empties all data caches at once, so a page module that adds its
+    own cached loaders never serves stale data after a write.
+    """
+    st.cache_data.clear()

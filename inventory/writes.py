@@ -72,7 +72,7 @@ def validate(model: type[M], data: Mapping[str, Any], row: int | None = None) ->
         raise InventoryValidationError(problems) from None
 
 
-def _reference_problems(session: Session, objects: Sequence[SQLModel]) -> list[Problem]:
+def reference_problems(session: Session, objects: Sequence[SQLModel]) -> list[Problem]:
     """Rows whose foreign keys point at nothing (one query per foreign key, not per row)."""
     if not objects:
         return []
@@ -106,7 +106,7 @@ _SQLITE_CHECK = re.compile(r"CHECK constraint failed: (\w+)")
 _SQLITE_NOT_NULL = re.compile(r"NOT NULL constraint failed: (\w+)\.(\w+)")
 
 
-def _integrity_problem(exc: sa.exc.IntegrityError, table: str, row: int | None) -> Problem:
+def integrity_problem(exc: sa.exc.IntegrityError, table: str, row: int | None) -> Problem:
     """Translate a database constraint violation into a :class:`Problem`."""
     orig = exc.orig
     diag = getattr(orig, "diag", None)
@@ -181,7 +181,7 @@ def add_all(session: Session, model: type[M], rows: Iterable[Mapping[str, Any]])
             problems.extend(exc.problems)
     if problems:
         raise InventoryValidationError(problems)
-    problems.extend(_reference_problems(session, objects))
+    problems.extend(reference_problems(session, objects))
     if problems:
         raise InventoryValidationError(problems)
     savepoint = session.begin_nested()
@@ -194,7 +194,7 @@ def add_all(session: Session, model: type[M], rows: Iterable[Mapping[str, Any]])
             if obj in session:
                 session.expunge(obj)
         raise InventoryValidationError(
-            [_integrity_problem(exc, model.__tablename__, None)]
+            [integrity_problem(exc, model.__tablename__, None)]
         ) from None
     savepoint.commit()
     return objects
