@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from sqlmodel import Session
 
 from inventory.models import (
+    ActionPlan,
     CatalogueItem,
     CollectionCategory,
     CollectionYear,
@@ -23,8 +24,12 @@ from inventory.models import (
     LibrarySchool,
     LibraryYear,
     Municipality,
+    ResourceCentreYear,
     School,
     SchoolYear,
+    Survey,
+    SurveyAnswer,
+    SurveyQuestion,
 )
 
 GRADE_COLUMNS = [f"pupils_grade_{grade}" for grade in range(1, 10)]
@@ -509,3 +514,320 @@ def summary_counts(session: Session) -> dict:
         "years": inventory_years(session),
         "pupils_by_year": {str(int(year)): int(total or 0) for year, total in sorted(rows)},
     }
+
+
+# --------------------------------------------------------------------------- collections
+
+
+def _library_ids_filter(statement: sa.Select, column: sa.ColumnElement, ids: Iterable[int] | None):
+    if ids is not None:
+        statement = statement.where(column.in_([int(i) for i in ids]))
+    return statement
+
+
+def _as_int64(frame: pd.DataFrame, columns: Iterable[str]) -> pd.DataFrame:
+    for column in columns:
+        frame[column] = pd.to_numeric(frame[column], errors="coerce").astype("Int64")
+    return frame
+
+
+def collection_years(
+    session: Session,
+    years: Iterable[int] | None = None,
+    municipality: str | Iterable[str] | None = None,
+) -> pd.DataFrame:
+    """One row per library, year and collection category (as recorded, e-books included).
+
+    Columns
+    -------
+    library_id, library_name, municipality_code (of the library), year, category (a
+    :class:`~inventory.models.CollectionCategory` value), items, items_last_10_years,
+    median_publication_year, acquisitions, weeded (``Int64``; missing stays missing).
+    ``municipality`` keeps the libraries of those municipality codes.
+    """
+    statement = (
+        sa.select(
+            Library.id.label("library_id"),
+            Library.name.label("library_name"),
+            Municipality.code.label("municipality_code"),
+            CollectionYear.year,
+            CollectionYear.category,
+            CollectionYear.items,
+            CollectionYear.items_last_10_years,
+            CollectionYear.median_publication_year,
+            CollectionYear.acquisitions,
+            CollectionYear.weeded,
+        )
+        .join(Library, Library.id == CollectionYear.library_id)
+        .join(Municipality, Municipality.id == Library.municipality_id)
+        .order_by(CollectionYear.year, Library.id, CollectionYear.category)
+    )
+    statement = _years_filter(statement, CollectionYear.year, years)
+    ids = _municipality_ids(session, municipality)
+    if ids is not None:
+        statement = statement.where(Library.municipality_id.in_(ids))
+    frame = _read(session, statement)
+    counts = ["items", "items_last_10_years", "median_publication_year", "acquisitions", "weeded"]
+    return _as_int64(frame, ["library_id", "year", *counts])
+
+
+def catalogue_items(
+    session: Session, library_ids: Iterable[int] | None = None, incomplete_only: bool = False
+) -> pd.DataFrame:
+    """Items of the item-level catalogue, one row per item.
+
+    ``library_ids`` keeps those libraries (default: all). With ``incomplete_only`` only the
+    items lacking a publication year or a classification (missing or blank) are returned.
+
+    Columns
+    -------
+    library_id, library_name, item_key, title, classification_system, classification,
+    publication_year (``Int64``), language, media_type, last_loan_date (``datetime64``, NaT
+    when never lent); ordered by library and item key.
+    """
+    statement = (
+        sa.select(
+            CatalogueItem.library_id,
+            Library.name.label("library_name"),
+            CatalogueItem.item_key,
+            CatalogueItem.title,
+            CatalogueItem.classification_system,
+            CatalogueItem.classification,
+            CatalogueItem.publication_year,
+            CatalogueItem.language,
+            CatalogueItem.media_type,
+            CatalogueItem.last_loan_date,
+        )
+        .join(Library, Library.id == CatalogueItem.library_id)
+        .order_by(CatalogueItem.library_id, CatalogueItem.item_key)
+    )
+    statement = _library_ids_filter(statement, CatalogueItem.library_id, library_ids)
+    if incomplete_only:
+        blank = sa.func.trim(sa.func.coalesce(CatalogueItem.classification, "")) == ""
+        statement = statement.where(sa.or_(CatalogueItem.publication_year.is_(None), blank))
+    frame = _read(session, statement)
+    frame = _as_int64(frame, ["library_id", "publication_year"])
+    frame["last_loan_date"] = pd.to_datetime(frame["last_loan_date"])
+    return frame
+
+
+def catalogue_year_counts(
+    session: Session, library_ids: Iterable[int] | None = None
+) -> pd.DataFrame:
+    """Catalogue items per library, publication year and media type (counted in the database).
+
+    Columns
+    -------
+    library_id, publication_year (``Int64``; missing counts the items without a year),
+    media_type (as exported; missing when not given), items; ordered by library, year
+    (missing last) and media type.
+    """
+    statement = sa.select(
+        CatalogueItem.library_id,
+        CatalogueItem.publication_year,
+        CatalogueItem.media_type,
+        sa.func.count(CatalogueItem.id).label("items"),
+    ).group_by(CatalogueItem.library_id, CatalogueItem.publication_year, CatalogueItem.media_type)
+    statement = _library_ids_filter(statement, CatalogueItem.library_id, library_ids)
+    frame = _as_int64(_read(session, statement), ["library_id", "publication_year", "items"])
+    return frame.sort_values(
+        ["library_id", "publication_year", "media_type"], na_position="last", ignore_index=True
+    )
+
+
+# --------------------------------------------------------------------------- follow-up
+
+
+def resource_centre_years(
+    session: Session,
+    years: Iterable[int] | None = None,
+    municipality: str | Iterable[str] | None = None,
+) -> pd.DataFrame:
+    """Regional resource centre statistics, one row per municipality or school unit and year.
+
+    Columns
+    -------
+    municipality_code, municipality_name, fictional, level (``"municipality"`` for a row about
+    the municipality as a whole, ``"school"`` for a row about one of its school units),
+    school_id, school_unit_code, school_name (missing on municipality rows), year,
+    av_media_loans, technology_loans, training_participants (``Int64``), training_hours
+    (float); ordered by year, municipality code, level and school unit code.
+    """
+    statement = (
+        sa.select(
+            Municipality.code.label("municipality_code"),
+            Municipality.name.label("municipality_name"),
+            Municipality.fictional,
+            ResourceCentreYear.school_id,
+            School.school_unit_code,
+            School.name.label("school_name"),
+            ResourceCentreYear.year,
+            ResourceCentreYear.av_media_loans,
+            ResourceCentreYear.technology_loans,
+            ResourceCentreYear.training_participants,
+            ResourceCentreYear.training_hours,
+        )
+        .join(Municipality, Municipality.id == ResourceCentreYear.municipality_id)
+        .outerjoin(School, School.id == ResourceCentreYear.school_id)
+    )
+    statement = _years_filter(statement, ResourceCentreYear.year, years)
+    ids = _municipality_ids(session, municipality)
+    if ids is not None:
+        statement = statement.where(ResourceCentreYear.municipality_id.in_(ids))
+    frame = _read(session, statement)
+    frame["fictional"] = frame["fictional"].astype(bool)
+    frame.insert(3, "level", np.where(frame["school_id"].isna(), "municipality", "school"))
+    frame = _as_int64(
+        frame,
+        ["school_id", "year", "av_media_loans", "technology_loans", "training_participants"],
+    )
+    frame["training_hours"] = pd.to_numeric(frame["training_hours"]).astype("float64")
+    return frame.sort_values(
+        ["year", "municipality_code", "level", "school_unit_code"],
+        na_position="first",
+        ignore_index=True,
+    )
+
+
+def surveys(session: Session) -> pd.DataFrame:
+    """Every survey with its size.
+
+    Columns
+    -------
+    survey_id, title, year, audience, published (bool), questions, answers (answer rows),
+    respondents (distinct respondent keys); newest year first, then by title.
+    """
+    questions = (
+        sa.select(SurveyQuestion.survey_id, sa.func.count(SurveyQuestion.id).label("questions"))
+        .group_by(SurveyQuestion.survey_id)
+        .subquery()
+    )
+    answers = (
+        sa.select(
+            SurveyAnswer.survey_id,
+            sa.func.count(SurveyAnswer.id).label("answers"),
+            sa.func.count(sa.distinct(SurveyAnswer.respondent_key)).label("respondents"),
+        )
+        .group_by(SurveyAnswer.survey_id)
+        .subquery()
+    )
+    statement = (
+        sa.select(
+            Survey.id.label("survey_id"),
+            Survey.title,
+            Survey.year,
+            Survey.audience,
+            Survey.published,
+            sa.func.coalesce(questions.c.questions, 0).label("questions"),
+            sa.func.coalesce(answers.c.answers, 0).label("answers"),
+            sa.func.coalesce(answers.c.respondents, 0).label("respondents"),
+        )
+        .outerjoin(questions, questions.c.survey_id == Survey.id)
+        .outerjoin(answers, answers.c.survey_id == Survey.id)
+        .order_by(Survey.year.desc(), Survey.title)
+    )
+    frame = _read(session, statement)
+    frame["published"] = frame["published"].astype(bool)
+    return _as_int64(frame, ["survey_id", "year", "questions", "answers", "respondents"])
+
+
+def survey_answers(
+    session: Session,
+    survey_id: int | None = None,
+    municipality: str | Iterable[str] | None = None,
+) -> pd.DataFrame:
+    """Survey answers in long form, one row per answer, with the question and school unit.
+
+    ``survey_id`` keeps one survey (default: all). ``municipality`` keeps the answers given
+    for a school unit of those municipality codes (answers without a school unit are then
+    left out).
+
+    Columns
+    -------
+    survey_id, survey_title, survey_year, question_id, question_code, question_sv,
+    question_en (missing when not translated), question_kind (``"likert"``/``"text"``),
+    respondent_key (pseudonymous), respondent_role, school_id, school_unit_code,
+    school_name, municipality_code (missing without a school unit), likert_value (``Int64``,
+    1..5), text_value; ordered by survey, question (in the order added) and respondent.
+    """
+    statement = (
+        sa.select(
+            Survey.id.label("survey_id"),
+            Survey.title.label("survey_title"),
+            Survey.year.label("survey_year"),
+            SurveyQuestion.id.label("question_id"),
+            SurveyQuestion.code.label("question_code"),
+            SurveyQuestion.text_sv.label("question_sv"),
+            SurveyQuestion.text_en.label("question_en"),
+            SurveyQuestion.kind.label("question_kind"),
+            SurveyAnswer.respondent_key,
+            SurveyAnswer.respondent_role,
+            SurveyAnswer.school_id,
+            School.school_unit_code,
+            School.name.label("school_name"),
+            Municipality.code.label("municipality_code"),
+            SurveyAnswer.likert_value,
+            SurveyAnswer.text_value,
+        )
+        .join(Survey, Survey.id == SurveyAnswer.survey_id)
+        .join(SurveyQuestion, SurveyQuestion.id == SurveyAnswer.question_id)
+        .outerjoin(School, School.id == SurveyAnswer.school_id)
+        .outerjoin(Municipality, Municipality.id == School.municipality_id)
+        .order_by(Survey.id, SurveyQuestion.id, SurveyAnswer.respondent_key)
+    )
+    if survey_id is not None:
+        statement = statement.where(SurveyAnswer.survey_id == int(survey_id))
+    ids = _municipality_ids(session, municipality)
+    if ids is not None:
+        statement = statement.where(School.municipality_id.in_(ids))
+    frame = _read(session, statement)
+    return _as_int64(
+        frame, ["survey_id", "survey_year", "question_id", "school_id", "likert_value"]
+    )
+
+
+# --------------------------------------------------------------------------- action plans
+
+
+def action_plans(
+    session: Session,
+    years: Iterable[int] | None = None,
+    municipality: str | Iterable[str] | None = None,
+) -> pd.DataFrame:
+    """Action plans of school units, one row per school unit, year and plan kind on record.
+
+    Columns
+    -------
+    action_plan_id, school_id, school_unit_code, school_name, municipality_code, district,
+    year, kind (``library_plan``, ``reading_promotion``, ``media_information_literacy``),
+    status (``missing``, ``draft``, ``adopted``, ``under_revision``), adopted_date
+    (``datetime64``, NaT when missing), document_link; ordered by year, school unit code and
+    kind. A school unit with no row for a kind has nothing on record (not the same as a row
+    with status ``missing``).
+    """
+    statement = (
+        sa.select(
+            ActionPlan.id.label("action_plan_id"),
+            ActionPlan.school_id,
+            School.school_unit_code,
+            School.name.label("school_name"),
+            Municipality.code.label("municipality_code"),
+            District.name.label("district"),
+            ActionPlan.year,
+            ActionPlan.kind,
+            ActionPlan.status,
+            ActionPlan.adopted_date,
+            ActionPlan.document_link,
+        )
+        .join(School, School.id == ActionPlan.school_id)
+        .join(Municipality, Municipality.id == School.municipality_id)
+        .outerjoin(District, District.id == School.district_id)
+        .order_by(ActionPlan.year, School.school_unit_code, ActionPlan.kind)
+    )
+    statement = _years_filter(statement, ActionPlan.year, years)
+    ids = _municipality_ids(session, municipality)
+    if ids is not None:
+        statement = statement.where(School.municipality_id.in_(ids))
+    frame = _read(session, statement)
+    frame["adopted_date"] = pd.to_datetime(frame["adopted_date"])
+    return _as_int64(frame, ["action_plan_id", "school_id", "year"])
