@@ -41,16 +41,16 @@ def _dispose(engine: Engine) -> None:
 
 
 @st.cache_resource(show_spinner=False, max_entries=4, on_release=_dispose)
-def _engine_for(url: str) -> Engine:
+def engine_for(url: str) -> Engine:
     return make_engine(url)
 
 
 def get_engine() -> Engine:
     """The shared engine for the configured database URL (created once per URL)."""
-    return _engine_for(database_url())
+    return engine_for(database_url())
 
 
-def _years(years: Iterable[int] | None) -> tuple[int, ...] | None:
+def years_key(years: Iterable[int] | None) -> tuple[int, ...] | None:
     return None if years is None else tuple(sorted({int(y) for y in years}))
 
 
@@ -58,7 +58,7 @@ def _years(years: Iterable[int] | None) -> tuple[int, ...] | None:
 def _school_frame(
     url: str, years: tuple[int, ...] | None, municipality: str | None
 ) -> pd.DataFrame:
-    with Session(_engine_for(url)) as session:
+    with Session(engine_for(url)) as session:
         return repository.school_frame(session, years=years, municipality=municipality)
 
 
@@ -66,37 +66,37 @@ def _school_frame(
 def _library_year_frame(
     url: str, years: tuple[int, ...] | None, municipality: str | None
 ) -> pd.DataFrame:
-    with Session(_engine_for(url)) as session:
+    with Session(engine_for(url)) as session:
         return repository.library_year_frame(session, years=years, municipality=municipality)
 
 
 @st.cache_data(ttl=DATA_TTL_SECONDS, max_entries=_MAX_ENTRIES, show_spinner=False)
 def _municipalities(url: str) -> pd.DataFrame:
-    with Session(_engine_for(url)) as session:
+    with Session(engine_for(url)) as session:
         return repository.municipalities(session)
 
 
 @st.cache_data(ttl=DATA_TTL_SECONDS, max_entries=_MAX_ENTRIES, show_spinner=False)
 def _districts(url: str, municipality: str | None) -> pd.DataFrame:
-    with Session(_engine_for(url)) as session:
+    with Session(engine_for(url)) as session:
         return repository.districts(session, municipality=municipality)
 
 
 @st.cache_data(ttl=DATA_TTL_SECONDS, max_entries=_MAX_ENTRIES, show_spinner=False)
 def _libraries(url: str, municipality: str | None) -> pd.DataFrame:
-    with Session(_engine_for(url)) as session:
+    with Session(engine_for(url)) as session:
         return repository.libraries(session, municipality=municipality)
 
 
 @st.cache_data(ttl=DATA_TTL_SECONDS, max_entries=_MAX_ENTRIES, show_spinner=False)
 def _inventory_years(url: str) -> list[int]:
-    with Session(_engine_for(url)) as session:
+    with Session(engine_for(url)) as session:
         return repository.inventory_years(session)
 
 
 @st.cache_data(ttl=DATA_TTL_SECONDS, max_entries=_MAX_ENTRIES, show_spinner=False)
 def _summary_counts(url: str) -> dict:
-    with Session(_engine_for(url)) as session:
+    with Session(engine_for(url)) as session:
         return repository.summary_counts(session)
 
 
@@ -104,14 +104,14 @@ def school_frame(
     years: Iterable[int] | None = None, municipality: str | None = None
 ) -> pd.DataFrame:
     """:func:`inventory.repository.school_frame`, cached."""
-    return _school_frame(database_url(), _years(years), municipality)
+    return _school_frame(database_url(), years_key(years), municipality)
 
 
 def library_year_frame(
     years: Iterable[int] | None = None, municipality: str | None = None
 ) -> pd.DataFrame:
     """:func:`inventory.repository.library_year_frame`, cached."""
-    return _library_year_frame(database_url(), _years(years), municipality)
+    return _library_year_frame(database_url(), years_key(years), municipality)
 
 
 def municipalities() -> pd.DataFrame:

@@ -11,7 +11,7 @@ import pandas as pd
 import streamlit as st
 from sqlmodel import Session
 
-from app.state import DATA_TTL_SECONDS, _engine_for, _years
+from app.state import DATA_TTL_SECONDS, engine_for, years_key
 from inventory import repository
 from inventory.db import database_url
 
@@ -22,7 +22,7 @@ _MAX_ENTRIES = 32
 def _action_plans(
     url: str, years: tuple[int, ...] | None, municipality: str | None
 ) -> pd.DataFrame:
-    with Session(_engine_for(url)) as session:
+    with Session(engine_for(url)) as session:
         return repository.action_plans(session, years=years, municipality=municipality)
 
 
@@ -30,7 +30,7 @@ def action_plans(
     years: Iterable[int] | None = None, municipality: str | None = None
 ) -> pd.DataFrame:
     """:func:`inventory.repository.action_plans`, cached."""
-    return _action_plans(database_url(), _years(years), municipality)
+    return _action_plans(database_url(), years_key(years), municipality)
 
 
 _CACHED = (_action_plans,)

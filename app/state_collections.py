@@ -11,7 +11,7 @@ import pandas as pd
 import streamlit as st
 from sqlmodel import Session
 
-from app.state import DATA_TTL_SECONDS, _engine_for, _years
+from app.state import DATA_TTL_SECONDS, engine_for, years_key
 from inventory import repository
 from inventory.db import database_url
 
@@ -26,25 +26,25 @@ def _ids(library_ids: Iterable[int]) -> tuple[int, ...]:
 def _collection_years(
     url: str, years: tuple[int, ...] | None, municipality: str | None
 ) -> pd.DataFrame:
-    with Session(_engine_for(url)) as session:
+    with Session(engine_for(url)) as session:
         return repository.collection_years(session, years=years, municipality=municipality)
 
 
 @st.cache_data(ttl=DATA_TTL_SECONDS, max_entries=_MAX_ENTRIES, show_spinner=False)
 def _catalogue_item_counts(url: str) -> pd.DataFrame:
-    with Session(_engine_for(url)) as session:
+    with Session(engine_for(url)) as session:
         return repository.catalogue_item_counts(session)
 
 
 @st.cache_data(ttl=DATA_TTL_SECONDS, max_entries=_MAX_ENTRIES, show_spinner=False)
 def _catalogue_year_counts(url: str, library_ids: tuple[int, ...]) -> pd.DataFrame:
-    with Session(_engine_for(url)) as session:
+    with Session(engine_for(url)) as session:
         return repository.catalogue_year_counts(session, library_ids=library_ids)
 
 
 @st.cache_data(ttl=DATA_TTL_SECONDS, max_entries=_MAX_ENTRIES, show_spinner=False)
 def _incomplete_catalogue_items(url: str, library_ids: tuple[int, ...]) -> pd.DataFrame:
-    with Session(_engine_for(url)) as session:
+    with Session(engine_for(url)) as session:
         return repository.catalogue_items(session, library_ids=library_ids, incomplete_only=True)
 
 
@@ -52,7 +52,7 @@ def collection_years(
     years: Iterable[int] | None = None, municipality: str | None = None
 ) -> pd.DataFrame:
     """:func:`inventory.repository.collection_years`, cached."""
-    return _collection_years(database_url(), _years(years), municipality)
+    return _collection_years(database_url(), years_key(years), municipality)
 
 
 def catalogue_item_counts() -> pd.DataFrame:

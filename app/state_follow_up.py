@@ -9,7 +9,7 @@ import pandas as pd
 import streamlit as st
 from sqlmodel import Session
 
-from app.state import DATA_TTL_SECONDS, _engine_for
+from app.state import DATA_TTL_SECONDS, engine_for
 from inventory import repository
 from inventory.db import database_url
 
@@ -18,19 +18,19 @@ _MAX_ENTRIES = 32
 
 @st.cache_data(ttl=DATA_TTL_SECONDS, max_entries=_MAX_ENTRIES, show_spinner=False)
 def _resource_centre_years(url: str, municipality: str | None) -> pd.DataFrame:
-    with Session(_engine_for(url)) as session:
+    with Session(engine_for(url)) as session:
         return repository.resource_centre_years(session, municipality=municipality)
 
 
 @st.cache_data(ttl=DATA_TTL_SECONDS, max_entries=_MAX_ENTRIES, show_spinner=False)
 def _surveys(url: str) -> pd.DataFrame:
-    with Session(_engine_for(url)) as session:
+    with Session(engine_for(url)) as session:
         return repository.surveys(session)
 
 
 @st.cache_data(ttl=DATA_TTL_SECONDS, max_entries=_MAX_ENTRIES, show_spinner=False)
 def _survey_answers(url: str, survey_id: int | None, municipality: str | None) -> pd.DataFrame:
-    with Session(_engine_for(url)) as session:
+    with Session(engine_for(url)) as session:
         return repository.survey_answers(session, survey_id=survey_id, municipality=municipality)
 
 
