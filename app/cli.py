@@ -51,14 +51,36 @@ def _engine(url: str | None) -> sa.Engine:
 
 
 def _load_demo(engine: sa.Engine, seed: int) -> str:
-    from inventory.demo import load_demo
+    """Write the demo as import files under data/demo and load them through the importers."""
+    from inventory.demo import DEMO_MUNICIPALITY_CODE
+    from inventory.demo_files import import_demo_files, write_demo_files
+    from inventory.models import Municipality
 
     with Session(engine) as session:
-        result = load_demo(session, seed=seed)
-    if not result["loaded"]:
-        return "Exempeldata finns redan i databasen; inget ändrades."
-    total = sum(result["counts"].values())
-    return f"Exempeldata inlästa: {total} rader (fiktiva kommuner, seed {seed})."
+        exists = session.execute(
+            sa.select(Municipality.id).where(Municipality.code == DEMO_MUNICIPALITY_CODE)
+        ).first()
+        if exists:
+            return "Exempeldata finns redan i databasen; inget ändrades."
+        folder = db.PROJECT_ROOT / "data" / "demo"
+        try:
+            written = write_demo_files(folder, seed=seed)
+        except OSError:  # a read-only installation: use a temporary folder instead
+            import tempfile
+
+            folder = Path(tempfile.mkdtemp(prefix="skolbib-demo-"))
+            written = write_demo_files(folder, seed=seed)
+        try:
+            reports = import_demo_files(session, folder, written)
+        except ImportRejectedError as exc:
+            session.rollback()
+            raise CliError(f"exempelfilerna kunde inte läsas in: {exc}") from None
+        session.commit()
+    total = sum(sum(r.created.values()) for r in reports)
+    return (
+        f"Exempeldata inlästa: {total} rader (fiktiva kommuner, seed {seed}) "
+        f"från filerna i {folder}."
+    )
 
 
 def cmd_init(args: argparse.Namespace) -> int:
