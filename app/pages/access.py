@@ -15,10 +15,10 @@ from app.components.charts import (
     indicator_label,
     indicator_unit,
 )
-from app.components.filters import render_filters
 from app.components.kpi import Kpi, metric_row
+from app.components.page import start_page
 from app.components.synced import synced_widget
-from app.i18n import current_language, fmt_int, fmt_number, fmt_percent, is_missing, t
+from app.i18n import fmt_int, fmt_number, fmt_percent, is_missing, t
 from app.services import access as svc
 from app.services.comparison import REASON_INDICATOR, school_values
 from app.services.overview import STAFFED_THRESHOLD_HOURS
@@ -31,31 +31,9 @@ ACCESS_DECIMALS = {"access_per_100_pupils": 2, "distance_staffed_km": 1, "distan
 KM_STORE = "access_catchment_km"
 KM_MIN, KM_MAX, KM_STEP = 0.5, 30.0, 0.5
 
-lang = current_language()
-st.title(t("access.title"))
-
-try:
-    municipalities = state.municipalities()
-    years = state.inventory_years()
-except state.DATABASE_ERRORS as exc:
-    st.error(t("access.database_error", reason=state.error_reason(exc)))
-    st.stop()
-if municipalities.empty:
-    st.info(t("access.no_municipalities"), icon=":material/info:")
-    st.stop()
-if not years:
-    st.info(t("access.no_years"), icon=":material/info:")
-    st.stop()
-
-filters = render_filters()
+page = start_page("access")
+lang, filters, municipality = page.lang, page.filters, page.municipality
 code, year = filters.municipality, filters.year
-municipality = municipalities.set_index("code").loc[code]
-if bool(municipality["fictional"]):
-    st.info(
-        t("overview.fictional_banner", municipality=municipality["name"]),
-        icon=":material/science:",
-    )
-st.caption(t("access.caption", municipality=municipality["name"], year=year))
 
 try:
     all_schools = state.school_frame(years=[year])

@@ -8,37 +8,15 @@ import altair as alt
 import streamlit as st
 
 from app import state, state_action_plans
-from app.components.filters import render_filters
 from app.components.kpi import Kpi, metric_row
-from app.i18n import current_language, fmt_int, fmt_percent, t
+from app.components.page import start_page
+from app.i18n import fmt_int, fmt_percent, t
 from app.services import action_plans as svc
 from app.services.follow_up import vega_locale
 
-lang = current_language()
-st.title(t("action_plans.title"))
-
-try:
-    municipalities = state.municipalities()
-    years = state.inventory_years()
-except state.DATABASE_ERRORS as exc:
-    st.error(t("overview.database_error", reason=state.error_reason(exc)))
-    st.stop()
-if municipalities.empty:
-    st.info(t("overview.no_municipalities"), icon=":material/info:")
-    st.stop()
-if not years:
-    st.info(t("overview.no_years"), icon=":material/info:")
-    st.stop()
-
-filters = render_filters()
+page = start_page("action_plans")
+lang, filters, municipality = page.lang, page.filters, page.municipality
 code, year = filters.municipality, filters.year
-municipality = municipalities.set_index("code").loc[code]
-if bool(municipality["fictional"]):
-    st.info(
-        t("overview.fictional_banner", municipality=municipality["name"]),
-        icon=":material/science:",
-    )
-st.caption(t("action_plans.caption", municipality=municipality["name"], year=year))
 
 try:
     schools = state.school_frame(years=[year], municipality=code)

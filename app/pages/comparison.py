@@ -18,40 +18,18 @@ from app.components.charts import (
     ranking_chart,
     scatter_chart,
 )
-from app.components.filters import render_filters
+from app.components.page import start_page
 from app.components.synced import synced_widget
-from app.i18n import MISSING, current_language, fmt_int, fmt_number, is_missing, t
+from app.i18n import MISSING, fmt_int, fmt_number, is_missing, t
 from app.services import comparison as svc
 from metrics.indicators import INDICATORS
 
 DEFAULT_INDICATOR = "staffed_hours_per_100_pupils"
 PEER_K = 5
 
-lang = current_language()
-st.title(t("comparison.title"))
-
-try:
-    municipalities = state.municipalities()
-    years = state.inventory_years()
-except state.DATABASE_ERRORS as exc:
-    st.error(t("comparison.database_error", reason=state.error_reason(exc)))
-    st.stop()
-if municipalities.empty:
-    st.info(t("comparison.no_municipalities"), icon=":material/info:")
-    st.stop()
-if not years:
-    st.info(t("comparison.no_years"), icon=":material/info:")
-    st.stop()
-
-filters = render_filters()
+page = start_page("comparison")
+lang, filters, municipality = page.lang, page.filters, page.municipality
 code, year = filters.municipality, filters.year
-municipality = municipalities.set_index("code").loc[code]
-if bool(municipality["fictional"]):
-    st.info(
-        t("overview.fictional_banner", municipality=municipality["name"]),
-        icon=":material/science:",
-    )
-st.caption(t("comparison.caption", municipality=municipality["name"], year=year))
 
 try:
     indicators = state_metrics.library_indicators(year)
@@ -349,7 +327,7 @@ with st.container(key="comparison_profile"):
     if peer_rows.empty:
         st.caption(t("comparison.profile.no_peers"))
     else:
-        names = municipalities.set_index("code")["name"]
+        names = state.municipalities().set_index("code")["name"]
         with st.expander(t("comparison.peers_heading", n=len(peer_rows))):
             st.dataframe(
                 peer_rows.assign(municipality=peer_rows["municipality_code"].map(names)).drop(

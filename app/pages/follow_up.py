@@ -9,37 +9,15 @@ import pandas as pd
 import streamlit as st
 
 from app import state, state_follow_up
-from app.components.filters import render_filters
+from app.components.page import start_page
 from app.components.synced import synced_widget
-from app.i18n import current_language, fmt_int, fmt_number, t
+from app.i18n import fmt_int, fmt_number, t
 from app.services import follow_up as svc
 from metrics.indicators import INDICATORS
 
-lang = current_language()
-st.title(t("follow_up.title"))
-
-try:
-    municipalities = state.municipalities()
-    years = state.inventory_years()
-except state.DATABASE_ERRORS as exc:
-    st.error(t("overview.database_error", reason=state.error_reason(exc)))
-    st.stop()
-if municipalities.empty:
-    st.info(t("overview.no_municipalities"), icon=":material/info:")
-    st.stop()
-if not years:
-    st.info(t("overview.no_years"), icon=":material/info:")
-    st.stop()
-
-filters = render_filters()
+page = start_page("follow_up")
+lang, filters, municipality = page.lang, page.filters, page.municipality
 code, year = filters.municipality, filters.year
-municipality = municipalities.set_index("code").loc[code]
-if bool(municipality["fictional"]):
-    st.info(
-        t("overview.fictional_banner", municipality=municipality["name"]),
-        icon=":material/science:",
-    )
-st.caption(t("follow_up.caption", municipality=municipality["name"], year=year))
 
 try:
     library_years = state.library_year_frame(municipality=code)
