@@ -11,6 +11,14 @@ import KIND FILE           import a file (pupils, inventory, catalogue, resource
 template inventory --out   write the inventory workbook template
 metrics [--year Y] [--municipality CODE] [--json]
                            per-library indicators and pupil-weighted equity statistics
+scenario run --model reallocate|min-cost|manual [--param KEY=VALUE ...] [--year Y]
+             [--municipality CODE] [--save NAME] [--user NAME] [--lang sv|en] [--json]
+                           run a planning scenario (planning.scenario); --save stores it as the
+                           next version of NAME, authored by the user --user (default "cli",
+                           created with the role projektledare if missing; the permission
+                           scenario.create is still checked)
+scenario list|show NAME [--version N]|compare NAME NAME... [--json]
+                           saved scenarios, one scenario's per-library results, 2–4 side by side
 
 Exit status 0 on success, 2 on bad input or an unreachable database (one line on stderr, the
 password masked), 1 on an unexpected error.
@@ -170,6 +178,245 @@ def cmd_metrics(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+CLI_USER_ROLE = "projektledare"
+
+
+def _param(text: str) -> tuple[str, object]:
+    """``KEY=VALUE``; the value is read as JSON when it is (numbers, booleans, objects)."""
+    key, sep, raw = text.partition("=")
+    if not sep or not key.strip():
+        raise CliError(f"--param måste vara KEY=VALUE, fick {text!r}")
+    try:
+        value = json.loads(raw)
+    except json.JSONDecodeError:
+        value = raw
+    return key.strip(), value
+
+
+def _cli_user(session: Session, username: str):
+    """The user ``username``; created with the role projektledare when it does not exist."""
+    from inventory import writes
+    from inventory.models import User
+
+    user = session.execute(sa.select(User).where(User.username == username)).scalar_one_or_none()
+    if user is None:
+        user = writes.add(
+            session,
+            User,
+            {
+                "username": username,
+                "display_name": f"Kommandoraden ({username})",
+                "role": CLI_USER_ROLE,
+            },
+        )
+    return user
+
+
+def _json_out(data: object) -> None:
+    from planning.scenario import json_safe
+
+    print(
+        json.dumps(
+            json_safe(data), ensure_ascii=False, sort_keys=True, allow_nan=False, default=str
+        )
+    )
+
+
+def _records(frame) -> list[dict]:
+    return frame.astype(object).where(frame.notna(), None).to_dict(orient="records")
+
+
+def _cell(value: object, decimals: int = 2) -> str:
+    if value is None or (isinstance(value, float) and value != value):
+        return "–"
+    if isinstance(value, float):
+        return f"{value:.{decimals}f}"
+    return str(value)
+
+
+def cmd_scenario_run(args: argparse.Namespace) -> int:
+    from inventory.permissions import PermissionDeniedError
+    from inventory.repository import library_year_frame
+    from planning.scenario import build_input, run_scenario, summarise
+    from planning.scenario_store import save_scenario
+
+    params = dict(_param(p) for p in args.param or [])
+    engine = _engine(args.database_url)
+    with Session(engine) as session:
+        frame = library_year_frame(
+            session, None if args.year is None else [args.year], args.municipality
+        )
+        if frame.empty:
+            raise CliError("inga biblioteksuppgifter för det valda året och kommunen")
+        year = int(args.year if args.year is not None else frame["year"].max())
+        data = build_input(frame, year, args.municipality)
+        try:
+            run = run_scenario(data, args.model, params)
+        except ValueError as exc:
+            raise CliError(str(exc)) from None
+        saved = None
+        if args.save:
+            try:
+                user = _cli_user(session, args.user)
+                row = save_scenario(session, user, args.save, run, year, args.municipality)
+            except (PermissionDeniedError, ValueError) as exc:
+                session.rollback()
+                raise CliError(str(exc)) from None
+            session.commit()
+            saved = {"name": row.name, "version": row.version, "id": row.id}
+    report = {
+        "model": run.model,
+        "params": run.params,
+        "year": year,
+        "municipality": args.municipality,
+        "status": run.status,
+        "message": run.message,
+        "objective": run.objective,
+        "cost_change_sek": run.cost_change_sek,
+        "numbers": run.numbers,
+        "equity_before": run.equity_before,
+        "equity_after": run.equity_after,
+        "libraries": _records(run.libraries),
+        "excluded_library_ids": data.attrs.get("excluded", []),
+        "summary_sv": summarise(run, "sv"),
+        "summary_en": summarise(run, "en"),
+        "saved": saved,
+    }
+    if args.json:
+        _json_out(report)
+        return EXIT_OK
+    print(report[f"summary_{args.lang}"])
+    print(f"{'bibliotek':<36}{'före':>8}{'efter':>8}{'/100 före':>11}{'/100 efter':>11}")
+    for lib in report["libraries"]:
+        name = str(lib.get("library_name") or lib["library_id"])[:35]
+        cells = [lib["hours_before"], lib["hours_after"], lib["per_100_before"]]
+        shown = [_cell(c, 1) for c in cells] + [_cell(lib["per_100_after"], 2)]
+        print(f"{name:<36}{shown[0]:>8}{shown[1]:>8}{shown[2]:>11}{shown[3]:>11}")
+    if saved:
+        print(f"Sparat: {saved['name']} version {saved['version']}")
+    return EXIT_OK
+
+
+def cmd_scenario_list(args: argparse.Namespace) -> int:
+    from planning.scenario_store import list_scenarios
+
+    engine = _engine(args.database_url)
+    with Session(engine) as session:
+        table = list_scenarios(session)
+    if args.json:
+        _json_out(_records(table))
+        return EXIT_OK
+    if table.empty:
+        print("Inga sparade scenarier.")
+        return EXIT_OK
+    for row in table.itertuples():
+        print(
+            f"{row.name:<30} v{row.version:<4}{row.model:<12}{row.base_year:<6}{row.solver_status}"
+        )
+    return EXIT_OK
+
+
+def cmd_scenario_show(args: argparse.Namespace) -> int:
+    from planning.scenario_store import load_scenario
+
+    engine = _engine(args.database_url)
+    with Session(engine) as session:
+        try:
+            saved = load_scenario(session, args.name, args.version)
+        except LookupError as exc:
+            raise CliError(str(exc)) from None
+        s = saved.scenario
+        report = {
+            "name": s.name,
+            "version": s.version,
+            "model": s.model,
+            "parameters": s.parameters,
+            "base_year": s.base_year,
+            "status": str(s.status),
+            "solver_status": s.solver_status,
+            "objective": s.objective,
+            "parent_id": s.parent_id,
+            "summary_sv": s.summary_sv,
+            "summary_en": s.summary_en,
+            "libraries": _records(saved.libraries),
+        }
+    if args.json:
+        _json_out(report)
+        return EXIT_OK
+    print(f"{s.name} version {s.version} ({s.model}, {s.base_year}, {s.solver_status})")
+    print(report[f"summary_{args.lang}"] or "")
+    for lib in report["libraries"]:
+        name = str(lib.get("library_name") or lib["library_id"])[:35]
+        print(f"{name:<36}{_cell(lib['hours_before'], 1):>8}{_cell(lib['hours_after'], 1):>8}")
+    return EXIT_OK
+
+
+def cmd_scenario_compare(args: argparse.Namespace) -> int:
+    from planning.scenario_store import compare_scenarios
+
+    if not 2 <= len(args.names) <= 4:
+        raise CliError("jämför 2 till 4 scenarier")
+    engine = _engine(args.database_url)
+    with Session(engine) as session:
+        try:
+            table = compare_scenarios(session, args.names)
+        except LookupError as exc:
+            raise CliError(str(exc)) from None
+    if args.json:
+        _json_out(_records(table))
+        return EXIT_OK
+    for row in _records(table):
+        print(
+            f"{row['name']:<24} v{row['version']:<3} {row['model']:<11} "
+            f"min {_cell(row['min_per_100_before'])}→{_cell(row['min_per_100_after'])}  "
+            f"Gini {_cell(row['gini_before'], 3)}→{_cell(row['gini_after'], 3)}  "
+            f"McLoone {_cell(row['mcloone_before'], 3)}→{_cell(row['mcloone_after'], 3)}  "
+            f"flyttat {_cell(row['hours_moved'], 1)} h  "
+            f"kostnad {_cell(row['cost_change_sek'], 0)} kr"
+        )
+    return EXIT_OK
+
+
+def _add_scenario_parsers(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    output = argparse.ArgumentParser(add_help=False)
+    output.add_argument("--json", action="store_true", help="maskinläsbar utdata")
+    output.add_argument(
+        "--lang", choices=["sv", "en"], default="sv", help="sammanfattningens språk"
+    )
+    scenario = sub.add_parser("scenario", help="planeringsscenarier: kör, lista, visa, jämför")
+    actions = scenario.add_subparsers(dest="action", required=True)
+
+    run = actions.add_parser("run", parents=[common, output], help="kör ett scenario")
+    run.add_argument("--model", required=True, choices=["reallocate", "min-cost", "manual"])
+    run.add_argument(
+        "--param",
+        action="append",
+        metavar="KEY=VALUE",
+        help='parameter, värdet läses som JSON (t.ex. need_weighted=false, hours={"12": 5})',
+    )
+    run.add_argument("--year", type=int, help="basår (standard: senaste)")
+    run.add_argument("--municipality", metavar="KOD", help="kommunkod (standard: alla)")
+    run.add_argument("--save", metavar="NAMN", help="spara som nästa version av NAMN")
+    run.add_argument(
+        "--user", default="cli", help="användarnamn som sparar (skapas som projektledare)"
+    )
+    run.set_defaults(handler=cmd_scenario_run)
+
+    listing = actions.add_parser("list", parents=[common, output], help="sparade scenarier")
+    listing.set_defaults(handler=cmd_scenario_list)
+
+    show = actions.add_parser("show", parents=[common, output], help="visa ett sparat scenario")
+    show.add_argument("name", metavar="NAMN")
+    show.add_argument("--version", type=int, help="version (standard: senaste)")
+    show.set_defaults(handler=cmd_scenario_show)
+
+    compare = actions.add_parser(
+        "compare", parents=[common, output], help="jämför 2–4 sparade scenarier"
+    )
+    compare.add_argument("names", nargs="+", metavar="NAMN")
+    compare.set_defaults(handler=cmd_scenario_compare)
+
+
 #: import kind -> (module, function, keyword options taken from the parsed arguments)
 IMPORTERS: dict[str, tuple[str, str, tuple[str, ...]]] = {
     "pupils": ("inventory.importers.pupils", "import_pupils", ("year", "municipality", "county")),
@@ -322,6 +569,7 @@ def build_parser() -> argparse.ArgumentParser:
     metrics.set_defaults(handler=cmd_metrics)
 
     _add_import_parsers(sub, common)
+    _add_scenario_parsers(sub, common)
     return parser
 
 
