@@ -230,7 +230,8 @@ def _cell(value: object, decimals: int = 2) -> str:
     if value is None or (isinstance(value, float) and value != value):
         return "–"
     if isinstance(value, float):
-        return f"{value:.{decimals}f}"
+        rounded = round(value, decimals) or 0.0  # never print "-0"
+        return f"{rounded:.{decimals}f}"
     return str(value)
 
 
