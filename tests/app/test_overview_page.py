@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import math
 from collections.abc import Iterator
 from pathlib import Path
 from typing import NamedTuple
@@ -14,7 +15,20 @@ import streamlit as st
 from sqlmodel import Session, SQLModel
 from streamlit.testing.v1 import AppTest
 
-from app.services.overview import library_table, overview_kpis, school_table
+from app.components.kpi import signed_delta
+from app.services.overview import (
+    ALL_LAW,
+    CHECKLIST,
+    KEY_FIGURE_SPECS,
+    checklist_coverage,
+    county_table,
+    key_figures,
+    library_table,
+    overview_kpis,
+    school_checklist,
+    school_table,
+    staffing_equity,
+)
 from inventory.db import ENV_DATABASE_URL, make_engine
 from inventory.models import (
     CollectionYear,
@@ -27,6 +41,7 @@ from inventory.models import (
     SchoolYear,
 )
 from inventory.writes import add_all
+from metrics.standards import CHECKS, load_reference_values
 
 ENTRYPOINT = "../../streamlit_app.py"
 TIMEOUT = 60
@@ -94,6 +109,22 @@ STAGE_FLAGS = {
     "F-9": ["has_preschool_class", "has_grades_1_3", "has_grades_4_6", "has_grades_7_9"],
     "4-6": ["has_grades_4_6"],
     "7-9": ["has_grades_7_9"],
+}
+# Further facts of 2024 per library (media cost, loans, catalogue, library plan).
+EXTRA_2024: dict[str, dict] = {
+    "Norrskolans bibliotek": {
+        "media_cost_physical_sek": 24000,
+        "loans": 3000,
+        "catalogue_kind": "digital_pupils",
+        "library_plan_adopted": True,
+    },
+    "Söderbiblioteket": {
+        "media_cost_physical_sek": 30000,
+        "media_cost_emedia_sek": 6000,
+        "catalogue_kind": "none",
+        "library_plan_adopted": False,
+    },
+    "Provskolans bokrum": {},
 }
 MUNICIPALITIES = [
     {"code": "9901", "name": "Exempelkommun", "county_code": "99", "county": "Exempellän",
@@ -175,7 +206,12 @@ def fill_fixture(session: Session) -> None:
         session,
         LibraryYear,
         [
-            {"library_id": library_id[lib.name], "year": year, **hours}
+            {
+                "library_id": library_id[lib.name],
+                "year": year,
+                **hours,
+                **(EXTRA_2024[lib.name] if year == 2024 else {}),
+            }
             for lib in LIBRARIES
             for year, hours in lib.hours.items()
         ],
@@ -475,3 +511,527 @@ def test_overview_renders_demo_data(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     assert not at.exception
     assert at.title[0].value == "Overview"
     _clear_caches()
+
+
+# --------------------------------------------------------------------------- key figures
+# Independent computations from the fixture numbers (9901, 2024): each school unit carries the
+# facts of the library serving it divided by the pupils of every school unit that library
+# serves; pupil-weighted means over the school units; a school unit without a library counts
+# with 0 for resources per pupil and is left out of the collection age.
+
+PUPILS_9901 = {s.code: s.pupils[YEAR] for s in SCHOOLS if s.municipality == "9901"}
+# CILIP/SLA lower bounds: years 1-6 (and förskoleklass) 10, years 7-9 13 items per pupil; only
+# pupils_grades_1_9 is known, so F-9 splits its pupils evenly over its three bands 1-3, 4-6, 7-9.
+STAGE_BOUND = {"F-3": 10.0, "F-6": 10.0, "4-6": 10.0, "7-9": 13.0, "F-9": (10 + 10 + 13) / 3}
+
+
+def library_serving(code: str) -> LibraryRow | None:
+    return next((lib for lib in LIBRARIES if code in lib.served), None)
+
+
+def served_pupils(lib: LibraryRow) -> int:
+    pupils = {s.code: s.pupils[YEAR] for s in SCHOOLS}
+    return sum(pupils[code] for code in lib.served)
+
+
+def per_pupil(code: str, fact) -> float | None:
+    """``fact(library)`` per pupil served; 0 without a library; None when the fact is missing."""
+    lib = library_serving(code)
+    if lib is None:
+        return 0.0
+    value = fact(lib)
+    return None if value is None else value / served_pupils(lib)
+
+
+def weighted(values: dict[str, float | None]) -> float:
+    used = {code: v for code, v in values.items() if v is not None}
+    return sum(PUPILS_9901[c] * v for c, v in used.items()) / sum(PUPILS_9901[c] for c in used)
+
+
+def media(lib: LibraryRow) -> float | None:
+    extra = EXTRA_2024[lib.name]
+    parts = [extra.get("media_cost_physical_sek"), extra.get("media_cost_emedia_sek")]
+    known = [p for p in parts if p is not None]
+    return float(sum(known)) if known else None
+
+
+def physical_items(lib: LibraryRow) -> float:
+    return float(sum(n for cat, n in lib.items[YEAR].items() if cat != "e_books"))
+
+
+EXPECTED_FIGURES = {
+    "staff_fte_per_1000_pupils": weighted(
+        {
+            c: per_pupil(c, lambda lib: sum(lib.hours[YEAR].values()) / 40 * 1000)
+            for c in PUPILS_9901
+        }
+    ),
+    "media_cost_sek_per_pupil": weighted({c: per_pupil(c, media) for c in PUPILS_9901}),
+    "loans_per_pupil": weighted(
+        {c: per_pupil(c, lambda lib: EXTRA_2024[lib.name].get("loans")) for c in PUPILS_9901}
+    ),
+    "items_per_pupil": weighted({c: per_pupil(c, physical_items) for c in PUPILS_9901}),
+    # every collection row has median year = year - 8
+    "median_collection_age": weighted(
+        {c: (8.0 if library_serving(c) else None) for c in PUPILS_9901}
+    ),
+}
+EXPECTED_REFERENCE = {
+    "staff_fte_per_1000_pupils": 0.17,
+    "media_cost_sek_per_pupil": 98.0,
+    "loans_per_pupil": 11.0,
+    "items_per_pupil": sum(
+        PUPILS_9901[s.code] * STAGE_BOUND[s.stages] for s in SCHOOLS if s.municipality == "9901"
+    )
+    / sum(PUPILS_9901.values()),
+    "median_collection_age": 10.0,
+}
+
+
+def sv_number(value: float, decimals: int) -> str:
+    return f"{value:.{decimals}f}".replace(".", ",")
+
+
+def test_expected_figures_are_the_hand_computed_ones() -> None:
+    """Guard for the helpers above: the fixture numbers worked out by hand."""
+    assert EXPECTED_FIGURES["staff_fte_per_1000_pupils"] == pytest.approx(
+        (200 * 25 / 40 / 200 * 1000 + 400 * 30 / 40 / 400 * 1000 + 150 * 0) / 750
+    )
+    assert EXPECTED_FIGURES["media_cost_sek_per_pupil"] == pytest.approx((24000 + 36000) / 750)
+    assert EXPECTED_FIGURES["loans_per_pupil"] == pytest.approx(3000 / 350)
+    assert EXPECTED_FIGURES["items_per_pupil"] == pytest.approx(6000 / 750)
+    assert EXPECTED_REFERENCE["items_per_pupil"] == pytest.approx(8550 / 750)
+
+
+def test_key_figures_against_reference_values(fixture_db: str) -> None:
+    at = run_app()
+    metrics = {m.label: m for m in at.container(key="overview_key_figures").metric}
+    labels = {
+        "staff_fte_per_1000_pupils": "Årsverken per 1 000 elever",
+        "media_cost_sek_per_pupil": "Mediekostnad per elev (kr)",
+        "loans_per_pupil": "Utlån per elev",
+        "items_per_pupil": "Medier per elev",
+        "median_collection_age": "Beståndets medianålder (år)",
+    }
+    assert set(labels.values()) < set(metrics)
+    for name, label in labels.items():
+        decimals = KEY_FIGURE_SPECS[name].decimals
+        value, reference = EXPECTED_FIGURES[name], EXPECTED_REFERENCE[name]
+        metric = metrics[label]
+        assert metric.value == sv_number(value, decimals), name
+        difference = value - reference
+        sign = "-" if difference < 0 else "+"
+        assert metric.proto.delta == sign + sv_number(abs(difference), decimals), name
+        assert metric.proto.delta_description == (
+            f"mot referensvärdet {sv_number(reference, decimals)}"
+        )
+    # lower collection age is better: a negative delta is shown as good
+    assert metrics[labels["median_collection_age"]].proto.color == (
+        metrics[labels["staff_fte_per_1000_pupils"]].proto.color
+    )
+
+
+def test_key_figure_help_names_the_reference_source(fixture_db: str) -> None:
+    reference = load_reference_values().set_index("key")
+    at = run_app()
+    metrics = {m.label: m for m in at.container(key="overview_key_figures").metric}
+    fte = metrics["Årsverken per 1 000 elever"].help
+    row = reference.loc["national_fte_per_1000_pupils_2023"]
+    assert row["source"] in fte and row["source_url"] in fte and row["description_sv"] in fte
+    items = metrics["Medier per elev"].help
+    for key in ("items_per_pupil_primary_min", "items_per_pupil_upper_secondary_min"):
+        assert reference.loc[key, "source"] in items
+
+
+# Status of each school unit of 9901 in 2024, worked out from the fixture:
+# Norrskolan's own library: 25 h (20 LIS), plan adopted, digital catalogue, 3,000 items, class 1;
+# Söderbiblioteket on Söderskolan, also serving Bäckskolan (no special reasons): 30 h of a
+# teacher-librarian (LIS hours not recorded), no plan, no catalogue; Friskolan Eken: no library.
+EXPECTED_STATUS = {
+    "law_own_unit": {
+        "99010001": "pass",
+        "99010002": "pass",
+        "99010003": "fail",
+        "99010004": "fail",
+    },
+    "law_staffed": {"99010001": "pass", "99010002": "pass", "99010003": "pass", "99010004": "fail"},
+    "law_lis_staff": {
+        "99010001": "pass",
+        "99010002": "unknown",
+        "99010003": "unknown",
+        "99010004": "fail",
+    },
+    "law_library_plan": {
+        "99010001": "pass",
+        "99010002": "fail",
+        "99010003": "fail",
+        "99010004": "unknown",
+    },
+    "kb2012_functioning": {
+        "99010001": "pass",
+        "99010002": "fail",
+        "99010003": "fail",
+        "99010004": "fail",
+    },
+    ALL_LAW: {"99010001": "pass", "99010002": "fail", "99010003": "fail", "99010004": "fail"},
+}
+
+
+def expected_share(check: str, by_pupils: bool) -> float:
+    statuses = EXPECTED_STATUS[check]
+    weight = {code: (PUPILS_9901[code] if by_pupils else 1) for code in statuses}
+    passed = sum(weight[code] for code, status in statuses.items() if status == "pass")
+    return passed / sum(weight.values())
+
+
+def test_checklist_coverage_table(fixture_db: str) -> None:
+    at = run_app()
+    table = at.container(key="overview_checklist").dataframe[0].value
+    assert list(table["label"]) == [
+        *[CHECKS[check].label_sv for check in CHECKLIST],
+        "Alla fyra lagkrav uppfyllda",
+    ]
+    for row, check in zip(table.itertuples(), [*CHECKLIST, ALL_LAW], strict=True):
+        statuses = list(EXPECTED_STATUS[check].values())
+        assert row.schools == 4
+        assert row.schools_pass == statuses.count("pass"), check
+        assert row.schools_unknown == statuses.count("unknown"), check
+        assert row.share_schools_pass == pytest.approx(100 * expected_share(check, False)), check
+        assert row.share_pupils_pass == pytest.approx(100 * expected_share(check, True)), check
+
+
+def test_checklist_follows_the_organiser_filter(fixture_db: str) -> None:
+    at = run_app()
+    at.multiselect(key="organiser_sv").select("municipal").run()
+    table = at.container(key="overview_checklist").dataframe[0].value
+    assert set(table["schools"]) == {3}
+    staffed = table.iloc[list(CHECKLIST).index("law_staffed")]
+    assert staffed["share_pupils_pass"] == pytest.approx(100.0)
+
+
+def expected_gini(values: list[float], weights: list[float]) -> float:
+    """G = sum_i sum_j w_i w_j |x_i - x_j| / (2 W^2 mean), written out."""
+    total = sum(weights)
+    mean = sum(w * x for w, x in zip(weights, values, strict=True)) / total
+    pairs = sum(
+        wi * wj * abs(xi - xj)
+        for wi, xi in zip(weights, values, strict=True)
+        for wj, xj in zip(weights, values, strict=True)
+    )
+    return pairs / (2 * total**2 * mean)
+
+
+def test_equity_card(fixture_db: str) -> None:
+    at = run_app()
+    card = at.container(key="overview_equity")
+    metrics = {m.label: m.value for m in card.metric}
+    per_100 = expected_hours_per_100()
+    codes = list(PUPILS_9901)
+    values = [per_100[c] or 0.0 for c in codes]  # no library: 0 hours
+    weights = [float(PUPILS_9901[c]) for c in codes]
+    assert metrics["Gini-koefficient"] == sv_number(expected_gini(values, weights), 2)
+    # McLoone: sorted 0 (150 pupils), 7.5 (400), 12.5 (200); median 7.5; the bottom 375
+    # pupils hold 150 * 0 + 225 * 7.5
+    assert metrics["McLoone-index"] == sv_number((225 * 7.5) / (7.5 * 375), 2)
+    # P5 = 0 (150 of 750 pupils have 0 hours): the ratio is infinite
+    assert metrics["Federal range ratio"] == "∞"
+    captions = [c.value for c in card.caption]
+    assert any(c.startswith("0 = alla elever") for c in captions)
+    assert any(c.startswith("P5 är 0") for c in captions)
+    assert len(captions) == 1 + 3 + 1  # what is measured, one line per statistic, the P5 note
+
+
+def test_equity_card_in_english(fixture_db: str) -> None:
+    at = run_app(lang="en")
+    card = at.container(key="overview_equity")
+    assert card.subheader[0].value == "Equity of staffing"
+    assert {m.label for m in card.metric} == {
+        "Gini coefficient",
+        "McLoone index",
+        "Federal range ratio",
+    }
+    key_figures_labels = {m.label for m in at.container(key="overview_key_figures").metric}
+    assert "FTE per 1,000 pupils" in key_figures_labels
+
+
+def switch_to_county(at: AppTest) -> AppTest:
+    at.radio(key="overview_scope_sv").set_value("county").run()
+    assert not at.exception, [e.message for e in at.exception]
+    return at
+
+
+def test_county_view_puts_municipalities_side_by_side(fixture_db: str) -> None:
+    at = switch_to_county(run_app())
+    assert at.query_params["overview_scope"] in ("county", ["county"])
+    table = at.container(key="overview_county").dataframe[0].value.set_index("municipality_code")
+    assert list(table.index) == ["9901", "9902"]  # both in county 99
+    here = table.loc["9901"]
+    assert here["pupils"] == sum(PUPILS_9901.values())
+    assert here["libraries"] == 2
+    for name, value in EXPECTED_FIGURES.items():
+        assert here[name] == pytest.approx(value), name
+    other = table.loc["9902"]  # Provskolan, 120 pupils, a book room staffed 2 h, 350 items
+    assert other["schools"] == 1 and other["pupils"] == 120
+    assert other["share_pupils_staffed"] == pytest.approx(0.0)
+    assert other["staff_fte_per_1000_pupils"] == pytest.approx(2 / 40 / 120 * 1000)
+    assert other["items_per_pupil"] == pytest.approx(350 / 120)
+    assert pd.isna(other["media_cost_sek_per_pupil"])
+    assert other["gini"] == pytest.approx(0.0)
+    # the municipality sections are not shown in the county view
+    assert not at.get("metric")
+    # the county of fictional municipalities gets the banner
+    assert any(
+        info.value.startswith("Fiktiva exempeldata – kommunerna i Exempellän") for info in at.info
+    )
+
+
+def test_county_chart_follows_the_figure_choice(fixture_db: str) -> None:
+    at = switch_to_county(run_app())
+    spec = chart_specs(at)[0]
+    assert spec["layer"][0]["encoding"]["x"]["field"] == "share_pupils_staffed"
+    assert len(spec["layer"]) == 1  # no reference value for the share
+    assert spec["title"].endswith("per kommun, 2024")
+    assert spec["config"]["locale"]["number"]["decimal"] == ","  # Swedish axis numbers
+    at.selectbox(key="overview_county_figure_sv").select("items_per_pupil").run()
+    assert not at.exception
+    spec = chart_specs(at)[0]
+    bars, rule = spec["layer"]
+    assert bars["encoding"]["x"]["field"] == "items_per_pupil"
+    assert bars["encoding"]["x"]["title"] == "Medier per elev"
+    assert rule["mark"]["type"] == "rule"
+    # county-wide stage bound: 9901's schools plus Provskolan (4-6, 120 pupils, bound 10)
+    bound = (EXPECTED_REFERENCE["items_per_pupil"] * 750 + 120 * 10) / 870
+    caption = at.container(key="overview_county").caption[-1].value
+    assert f"referensvärdet {sv_number(bound, 1)}" in caption
+
+
+def test_county_view_with_organiser_filter(fixture_db: str) -> None:
+    at = switch_to_county(run_app())
+    at.multiselect(key="organiser_sv").select("independent").run()
+    table = at.container(key="overview_county").dataframe[0].value.set_index("municipality_code")
+    assert table.loc["9901", "schools"] == 1  # Friskolan Eken, without a library
+    assert table.loc["9901", "libraries"] == 0
+    assert table.loc["9901", "staff_fte_per_1000_pupils"] == pytest.approx(0.0)
+    assert table.loc["9902", "schools"] == 0
+
+
+def test_unreadable_reference_values_show_a_warning(
+    fixture_db: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(path):
+        raise ValueError(f"{path}: reference values that are not numbers: ['x']")
+
+    monkeypatch.setattr("app.state_overview.load_reference_values", broken)
+    at = run_app()
+    assert at.warning and "Referensvärdena kunde inte läsas" in at.warning[0].value
+    metrics = at.container(key="overview_key_figures").metric
+    assert metrics and all(not m.proto.delta for m in metrics)
+
+
+# --------------------------------------------------------------------------- services
+
+
+def test_key_figures_on_a_hand_made_frame() -> None:
+    schools = pd.DataFrame(
+        {
+            "school_unit_code": ["A", "B", "C", "D", "E"],
+            "pupils_total": pd.array([100, 300, 50, None, 50], dtype="Int64"),
+            "library_id": pd.array([1, 2, None, 1, 3], dtype="Int64"),
+            "library_kind": ["own", "shared", None, "own", "none"],
+            "has_grades_1_3": [True, False, True, True, False],
+            "has_grades_7_9": [False, True, False, False, True],
+            "pupils_grades_1_9": [100, 300, 50, None, 50],
+        }
+    )
+    indicators = pd.DataFrame(
+        {
+            "library_id": [1, 2, 3, 9],
+            "staff_fte_per_1000_pupils": [2.0, 1.0, 5.0, 100.0],
+            "median_collection_age": [4.0, None, 1.0, 0.0],
+        }
+    )
+    reference = load_reference_values()
+    specs = (
+        KEY_FIGURE_SPECS["staff_fte_per_1000_pupils"],
+        KEY_FIGURE_SPECS["median_collection_age"],
+    )
+    fte, age = key_figures(schools, indicators, reference, specs)
+    # D has no pupil count; C has no library and E a library of kind "none": they count 0
+    assert fte.value == pytest.approx((100 * 2.0 + 300 * 1.0 + 50 * 0 + 50 * 0) / 500)
+    assert fte.pupils == 500
+    assert fte.reference == pytest.approx(0.17)
+    assert fte.difference == pytest.approx(fte.value - 0.17)
+    # B's library has no age; C and E have no library: only A counts
+    assert age.value == pytest.approx(4.0)
+    assert age.pupils == 100
+    assert age.higher_is_better is False
+
+
+def test_items_reference_is_the_pupil_weighted_stage_bound() -> None:
+    schools = pd.DataFrame(
+        {
+            "school_unit_code": ["A", "B"],
+            "pupils_total": [100, 300],
+            "library_id": pd.array([1, 1], dtype="Int64"),
+            "library_kind": ["own", "own"],
+            "has_grades_1_3": [True, False],
+            "has_grades_7_9": [False, True],
+            "pupils_grades_1_9": [100, 300],
+        }
+    )
+    indicators = pd.DataFrame({"library_id": [1], "items_per_pupil": [12.0]})
+    (items,) = key_figures(
+        schools, indicators, load_reference_values(), (KEY_FIGURE_SPECS["items_per_pupil"],)
+    )
+    assert items.value == pytest.approx(12.0)
+    assert items.reference == pytest.approx((100 * 10 + 300 * 13) / 400)
+
+
+def test_key_figures_without_reference_table() -> None:
+    schools = pd.DataFrame(
+        {"pupils_total": [10], "library_id": pd.array([1], dtype="Int64"), "library_kind": ["own"]}
+    )
+    indicators = pd.DataFrame({"library_id": [1], "loans_per_pupil": [3.0]})
+    (loans,) = key_figures(schools, indicators, None, (KEY_FIGURE_SPECS["loans_per_pupil"],))
+    assert loans.value == pytest.approx(3.0)
+    assert loans.reference is None and loans.difference is None
+
+
+def test_staffing_equity_against_the_definitions() -> None:
+    schools = pd.DataFrame(
+        {
+            "pupils_total": [100, 300, 50, 200],
+            "library_id": pd.array([1, 2, None, 3], dtype="Int64"),
+            "library_kind": ["own", "own", None, "own"],
+        }
+    )
+    indicators = pd.DataFrame(
+        {"library_id": [1, 2, 3], "staffed_hours_per_100_pupils": [10.0, 5.0, None]}
+    )
+    summary = staffing_equity(schools, indicators)
+    # library 3 has no value: left out; the school without a library counts with 0
+    values, weights = [10.0, 5.0, 0.0], [100.0, 300.0, 50.0]
+    assert summary["schools"] == 3 and summary["pupils"] == 450
+    assert summary["gini"] == pytest.approx(expected_gini(values, weights))
+    # sorted 0 (50), 5 (300), 10 (100): median 5; bottom 225 pupils: 50 * 0 + 175 * 5
+    assert summary["mcloone"] == pytest.approx(175 * 5 / (5 * 225))
+    assert math.isinf(summary["federal_range_ratio"])  # P5 = 0 (50 of 450 pupils)
+    assert staffing_equity(schools.iloc[[3]], indicators) is None
+
+
+def test_checklist_coverage_counts_only_the_given_schools() -> None:
+    checklist = pd.DataFrame(
+        {
+            "school_unit_code": ["A", "B", "C", "A", "B", "C", "Z"],
+            "check": ["law_staffed"] * 3 + [ALL_LAW] * 3 + ["law_staffed"],
+            "status": ["pass", "unknown", "fail", "pass", "fail", "fail", "pass"],
+        }
+    )
+    schools = pd.DataFrame(
+        {"school_unit_code": ["A", "B", "C"], "pupils_total": pd.array([100, 300, None], "Int64")}
+    )
+    coverage = checklist_coverage(checklist, schools).set_index("check")
+    assert list(coverage.index) == ["law_staffed", ALL_LAW]  # Z is not among the schools
+    staffed = coverage.loc["law_staffed"]
+    assert (staffed["schools"], staffed["schools_pass"], staffed["schools_unknown"]) == (3, 1, 1)
+    assert staffed["share_schools_pass"] == pytest.approx(1 / 3)
+    # C's pupils are unknown: pupil shares over A and B
+    assert staffed["share_pupils_pass"] == pytest.approx(100 / 400)
+    assert checklist_coverage(checklist, schools.iloc[[]]).empty
+
+
+def test_county_table_agrees_with_the_municipality_view(fixture_db: str) -> None:
+    from inventory import repository
+    from metrics.indicators import library_indicators
+
+    reference = load_reference_values()
+    engine = make_engine(fixture_db)
+    with Session(engine) as session:
+        library_years = repository.library_year_frame(session, years=[YEAR])
+        schools = repository.school_frame(session, years=[YEAR])
+        municipalities = repository.municipalities(session)
+        links = pd.read_sql(
+            "SELECT ls.school_id, ls.library_id, ls.special_reasons, l.host_school_id, "
+            "l.kind AS library_kind FROM library_school ls JOIN library l ON l.id = ls.library_id",
+            session.connection(),
+        )
+    engine.dispose()
+    indicators = library_indicators(library_years)
+    table = county_table(schools, library_years, indicators, municipalities, reference)
+    for row in table.itertuples():
+        rows = schools[schools["municipality_code"] == row.municipality_code]
+        kpis = overview_kpis(
+            school_table(rows, library_years, indicators),
+            library_table(
+                library_years[library_years["municipality_code"] == row.municipality_code]
+            ),
+        )
+        assert (row.schools, row.pupils, row.libraries) == (
+            kpis.schools,
+            kpis.pupils,
+            kpis.libraries,
+        )
+        assert row.share_pupils_staffed == pytest.approx(kpis.share_pupils_staffed)
+        for figure in key_figures(rows, indicators, reference):
+            expected = math.nan if figure.value is None else figure.value
+            assert getattr(row, figure.name) == pytest.approx(expected, nan_ok=True)
+        assert row.gini == pytest.approx(staffing_equity(rows, indicators)["gini"])
+    # the school checklist of the whole municipality, through the service
+    checklist = school_checklist(
+        schools[schools["municipality_code"] == "9901"], indicators, reference, links
+    )
+    status = checklist.set_index(["check", "school_unit_code"])["status"]
+    for check, expected in EXPECTED_STATUS.items():
+        for code, value in expected.items():
+            assert status[(check, code)] == value, (check, code)
+
+
+@pytest.mark.parametrize(
+    ("difference", "decimals", "lang", "expected"),
+    [
+        (1.666, 2, "sv", "+1,67"),
+        (-18.0, 0, "sv", "-18"),
+        (-1234.5, 1, "en", "-1,234.5"),
+        (0.004, 2, "sv", "0"),
+        (-0.004, 2, "sv", "0"),
+        (None, 1, "sv", None),
+    ],
+)
+def test_signed_delta(difference, decimals, lang, expected) -> None:
+    assert signed_delta(difference, decimals, lang=lang) == expected
+
+
+def test_keys_built_at_run_time_exist_in_both_languages() -> None:
+    """The page builds some catalogue keys from names; the i18n test only sees literal keys."""
+    from app.i18n import LANGUAGES, has_key
+    from app.services.overview import EQUITY_STATISTICS, KEY_FIGURES
+
+    keys = [f"overview.scope.{scope}" for scope in ("municipality", "county")]
+    keys += [f"overview.figure.{name}" for name in ("share_pupils_staffed", "gini")]
+    for spec in KEY_FIGURES:
+        keys.append(f"overview.figure.{spec.name}")
+        if spec.name != "staffed_hours_per_100_pupils":  # uses kpi.hours_per_100(_help)
+            keys.append(f"overview.figure.{spec.name}_help")
+    for name in EQUITY_STATISTICS:
+        keys += [f"overview.equity.{name}", f"overview.equity.{name}_explain"]
+    missing = [(lang, key) for lang in LANGUAGES for key in keys if not has_key(key, lang)]
+    assert missing == []
+
+
+def test_county_view_in_english(fixture_db: str) -> None:
+    at = run_app(lang="en")
+    at.radio(key="overview_scope_en").set_value("county").run()
+    assert not at.exception
+    county = at.container(key="overview_county")
+    assert county.subheader[0].value == "The municipalities of Exempellän"
+    assert county.caption[-1].value.endswith("There is no reference value for this key figure.")
+    at.selectbox(key="overview_county_figure_en").select("media_cost_sek_per_pupil").run()
+    assert not at.exception
+    spec = chart_specs(at)[0]
+    assert spec["layer"][0]["encoding"]["x"]["title"] == "Media cost per pupil (SEK)"
+    assert "locale" not in spec.get("config", {})  # Swedish number format only in Swedish
+    assert (
+        at.container(key="overview_county")
+        .caption[-1]
+        .value.endswith("The dashed line is the reference value 98.")
+    )
