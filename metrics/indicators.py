@@ -539,20 +539,22 @@ def missing_reasons(indicators: pd.DataFrame) -> pd.DataFrame:
     )
     long = long[long["reason_en"].notna()].copy()
     long["indicator"] = long["indicator"].str.removesuffix("_reason")
-    # Few distinct reason texts: translate each distinct text once.
-    translation = _reason_translation()
-    distinct = pd.unique(long["reason_en"])
-    swedish = {
-        text: _REASON_SEPARATOR.join(
-            translation.get(part, part) for part in text.split(_REASON_SEPARATOR)
-        )
-        for text in distinct
-    }
-    long["reason_sv"] = long["reason_en"].map(swedish)
+    long["reason_sv"] = long["reason_en"].map(swedish_reasons(long["reason_en"]))
     order = {name: i for i, name in enumerate(INDICATORS)}
     long["_order"] = long["indicator"].map(order)
     long = long.sort_values(["year", "library_id", "_order"], kind="stable")
     return long.drop(columns="_order").reset_index(drop=True)
+
+
+def swedish_reasons(texts: Iterable[str]) -> dict[str, str]:
+    """English reason text -> Swedish, for each distinct text (joined reasons part by part)."""
+    translation = _reason_translation()
+    return {
+        text: _REASON_SEPARATOR.join(
+            translation.get(part, part) for part in text.split(_REASON_SEPARATOR)
+        )
+        for text in pd.unique(pd.Series(list(texts), dtype=object).dropna())
+    }
 
 
 def _reason_translation() -> dict[str, str]:

@@ -22,9 +22,8 @@ import pandas as pd
 
 from app.services.overview import NOT_A_LIBRARY
 from metrics.equity import weighted_percentile
-from metrics.indicators import INDICATORS, missing_reasons
+from metrics.indicators import INDICATORS, swedish_reasons
 from metrics.need import need_weight
-from metrics.peers import rank_among_peers
 from metrics.standards import stage_items_per_pupil_bound
 
 #: What the ranking shows one bar for.
@@ -107,10 +106,10 @@ def _float(series: pd.Series) -> pd.Series:
 
 def reason_translations(indicators: pd.DataFrame) -> dict[str, str]:
     """English -> Swedish texts of the missing-value reasons in ``indicators``."""
-    if indicators.empty:
+    columns = [f"{name}_reason" for name in INDICATORS if f"{name}_reason" in indicators]
+    if indicators.empty or not columns:
         return {}
-    long = missing_reasons(indicators)
-    return dict(zip(long["reason_en"], long["reason_sv"], strict=True))
+    return swedish_reasons(indicators[columns].to_numpy().ravel())
 
 
 def _need(frame: pd.DataFrame) -> pd.DataFrame:
@@ -143,9 +142,8 @@ def _reason_columns(
         reason = reason.where(own & reason.notna())
         extra[f"{name}_reason_code"] = code.astype(object)
         extra[f"{name}_reason"] = reason.astype(object)
-        extra[f"{name}_reason_sv"] = reason.map(
-            lambda text: translations.get(text, text) if isinstance(text, str) else np.nan
-        ).astype(object)
+        translated = reason.map(dict(translations))  # a dict lookup, not a Python call per row
+        extra[f"{name}_reason_sv"] = translated.where(translated.notna(), reason).astype(object)
     drop = [c for c in extra if c in frame.columns]
     return pd.concat([frame.drop(columns=drop), pd.DataFrame(extra, index=frame.index)], axis=1)
 
@@ -414,6 +412,12 @@ def school_profile(
         raise KeyError(f"school unit {code!r} is not in values")
     school = own.iloc[[0]]
     own_peers = peers[peers["school_unit_code"].astype(str) == str(code)]
+    # the school and its peers only: a few rows, ranked directly (the same rules as
+    # metrics.peers.rank_among_peers, without its per-call pandas overhead on every indicator)
+    peer_codes = own_peers["peer_code"].astype(str).tolist()
+    by_code = values.assign(_code=values["school_unit_code"].astype(str)).drop_duplicates("_code")
+    by_code = by_code.set_index("_code")
+    peer_rows = by_code.reindex([c for c in peer_codes if c in by_code.index])
     rows = []
     for name, meta in INDICATORS.items():
         lines = reference_lines(name, reference, school)
@@ -427,11 +431,14 @@ def school_profile(
             ref_sv, ref_en = first["description_sv"], first["description_en"]
         peer_median, peer_rank, group_size = np.nan, pd.NA, 0
         if not own_peers.empty:
-            ranked = rank_among_peers(values, own_peers, name, meta.higher_is_better)
-            if not ranked.empty:
-                peer_median = float(ranked["peer_median"].iloc[0])
-                peer_rank = ranked["rank"].iloc[0]
-                group_size = int(ranked["group_size"].iloc[0])
+            own_value = pd.to_numeric(school[name], errors="coerce").iloc[0]
+            known = pd.to_numeric(peer_rows[name], errors="coerce").dropna().to_numpy(float)
+            peer_median = float(np.median(known)) if known.size else np.nan
+            own_known = not pd.isna(own_value)
+            group_size = int(known.size) + int(own_known)
+            if own_known:
+                better = known > own_value if meta.higher_is_better else known < own_value
+                peer_rank = int(better.sum()) + 1
         rows.append(
             {
                 "indicator": name,
