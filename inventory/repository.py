@@ -92,8 +92,10 @@ def stage_label(frame: pd.DataFrame) -> pd.Series:
     )
     upper = np.where(frame["has_upper_secondary"], "Gy", "")
     adapted = np.where(frame["has_adapted"], "Anp", "")
-    parts = pd.DataFrame({"c": compulsory, "u": upper, "a": adapted}, index=frame.index)
-    return parts.apply(lambda r: ", ".join(v for v in r if v), axis=1)
+    joined = compulsory.str.cat(
+        [pd.Series(upper, index=frame.index), pd.Series(adapted, index=frame.index)], sep=", "
+    )
+    return joined.str.replace(r"(, )+", ", ", regex=True).str.strip(", ")
 
 
 def school_frame(
@@ -311,10 +313,12 @@ def _served_pupils(session: Session, years: Iterable[int] | None) -> pd.DataFram
     result = grouped.agg(
         schools_served=("school_unit_code", "size"),
         school_unit_codes=("school_unit_code", ",".join),
-        pupils_served=("pupils", lambda s: s.sum(min_count=1)),
         **{f"{s}_w": (f"{s}_w", "sum") for s in shares},
         **{f"{s}_n": (f"{s}_n", "sum") for s in shares},
-    ).reset_index()
+    )
+    # missing when no served school has a count (a plain sum would say 0)
+    result["pupils_served"] = grouped["pupils"].sum(min_count=1)
+    result = result.reset_index()
     for share in shares:
         denominator = result[f"{share}_n"].where(result[f"{share}_n"] > 0)
         result[share] = result[f"{share}_w"] / denominator
@@ -374,12 +378,8 @@ def _collection_totals(session: Session, years: Iterable[int] | None) -> pd.Data
         return pd.DataFrame(columns=columns)
     physical = rows[rows["category"].isin(PHYSICAL_CATEGORIES)]
     keys = ["library_id", "year"]
-    totals = physical.groupby(keys).agg(
-        items=("items", lambda s: s.sum(min_count=1)),
-        items_last_10_years=("items_last_10_years", lambda s: s.sum(min_count=1)),
-        acquisitions=("acquisitions", lambda s: s.sum(min_count=1)),
-        weeded=("weeded", lambda s: s.sum(min_count=1)),
-    )
+    summed = ["items", "items_last_10_years", "acquisitions", "weeded"]
+    totals = physical.groupby(keys)[summed].sum(min_count=1)  # all missing stays missing
     median = _weighted_median_year(physical, keys)
     e_books = (
         rows[rows["category"] == CollectionCategory.E_BOOKS.value]
