@@ -23,6 +23,7 @@ from typing import Any
 
 import pandas as pd
 import streamlit as st
+from babel import Locale
 from babel.numbers import format_decimal
 from streamlit.errors import StreamlitAPIException
 
@@ -158,8 +159,14 @@ def fmt_number(value: Any, decimals: int = 0, lang: str | None = None) -> str:
         number = abs(number)  # no "-0,0"
     pattern = "#,##0" + ("." + "0" * decimals if decimals else "")
     return format_decimal(
-        number, format=pattern, locale=_BABEL_LOCALES[_resolve(lang)], decimal_quantization=False
+        number, format=pattern, locale=_babel_locale(_resolve(lang)), decimal_quantization=False
     )
+
+
+@cache
+def _babel_locale(lang: str) -> Locale:
+    """Parsed once: babel otherwise re-reads the locale data on every number formatted."""
+    return Locale.parse(_BABEL_LOCALES[lang])
 
 
 def fmt_int(value: Any, lang: str | None = None) -> str:
@@ -195,6 +202,6 @@ __all__ = [
     "fmt_percent",
     "has_key",
     "is_missing",
-    "language_from_locale",
+    "language_from_query",
     "t",
 ]
