@@ -1285,12 +1285,6 @@ def collection_figures(items: Items, category: np.ndarray, year: int) -> pd.Data
 # --------------------------------------------------------------------------- writing
 
 
-def _begin_sqlite_transaction(session: Session) -> None:
-    """Make pysqlite BEGIN before the first SAVEPOINT (else RELEASE would commit)."""
-    if session.get_bind().dialect.name == "sqlite":
-        session.connection().exec_driver_sql("UPDATE library SET id = id WHERE 0 = 1")
-
-
 def _rows(library_id: int, frame: pd.DataFrame, positions: np.ndarray) -> Iterator[tuple[Any, ...]]:
     """The rows at ``positions`` (in item-key order, so the unique index is appended to).
 
@@ -1680,7 +1674,6 @@ def import_catalogue(
     figures = collection_figures(items, category, year)
 
     report = ImportReport(kind=KIND, file=file, dry_run=dry_run, warnings=list(parsed.warnings))
-    _begin_sqlite_transaction(session)
     savepoint = session.begin_nested()
     try:
         plan = plan_items(session, library, items)

@@ -519,17 +519,6 @@ def _bulk_update(session: Session, model, records: list[dict[str, Any]], file: s
         ) from None
 
 
-def _begin_sqlite_transaction(session: Session) -> None:
-    """Open a real transaction before the first SAVEPOINT on SQLite.
-
-    pysqlite only issues BEGIN before a data-changing statement, so a SAVEPOINT issued first
-    becomes the outermost transaction and its RELEASE commits; the caller's rollback (a dry run,
-    a rejected file) could then no longer undo the import. A no-op UPDATE makes pysqlite BEGIN.
-    """
-    if session.get_bind().dialect.name == "sqlite":
-        session.connection().exec_driver_sql("UPDATE municipality SET id = id WHERE 0 = 1")
-
-
 _MUNICIPALITY_COLUMNS = {
     "code": HEADER_MUNICIPALITY_CODE,
     "name": HEADER_MUNICIPALITY,
@@ -751,7 +740,6 @@ def import_pupils(
     if parsed.school_year_in_file and parsed.school_year_in_file != parsed.school_year:
         report.notes["school_year_in_file"] = parsed.school_year_in_file
 
-    _begin_sqlite_transaction(session)
     savepoint = session.begin_nested()
     try:
         if rows.empty:

@@ -163,24 +163,6 @@ def drop_formula_duplicates(
     return [p for p in problems if (p.row, p.column) not in cells]
 
 
-def begin_transaction(session: Session) -> None:
-    """Make sure the session's database transaction has really begun before a savepoint.
-
-    Python's ``sqlite3`` driver only sends ``BEGIN`` before an INSERT/UPDATE/DELETE. A
-    ``SAVEPOINT`` sent first starts the transaction itself, and SQLite then treats the
-    ``RELEASE`` of that savepoint (``writes.add_all`` releases its own) as ``COMMIT``, so the
-    caller's rollback (``--dry-run``, a rejected file) could no longer undo the rows. Sending
-    ``BEGIN`` here keeps every write inside the caller's transaction. No-op on other databases
-    and when a transaction is already open.
-    """
-    connection = session.connection()
-    if connection.dialect.name != "sqlite":
-        return
-    driver = connection.connection.dbapi_connection
-    if driver is not None and not getattr(driver, "in_transaction", True):
-        connection.exec_driver_sql("BEGIN")
-
-
 def stored_values(obj: Any) -> dict[str, Any]:
     """Column values of a loaded row, as the database returned them (for re-validation)."""
     return {column.name: getattr(obj, column.name) for column in obj.__table__.columns}
@@ -484,7 +466,6 @@ def _upsert(
     if problems:
         raise ImportRejectedError(problems)
 
-    begin_transaction(session)
     savepoint = session.begin_nested()
     try:
         for obj, changed in changes:

@@ -69,7 +69,6 @@ from inventory.importers.problems import (
     from_validation_error,
 )
 from inventory.importers.resource_centre import (
-    begin_transaction,
     cell_text,
     drop_formula_duplicates,
     map_columns,
@@ -735,7 +734,6 @@ def _upsert(session: Session, parsed: _Parsed, name: str, report: ImportReport) 
     updated = dict.fromkeys(created, 0)
     unchanged = dict.fromkeys(created, 0)
     columns = parsed.columns
-    begin_transaction(session)
     savepoint = session.begin_nested()
     stage = "survey"
     lines: list[int] = []
