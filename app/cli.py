@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import importlib.util
 import json
 import sys
 from collections.abc import Callable, Sequence
@@ -179,6 +180,9 @@ def cmd_metrics(args: argparse.Namespace) -> int:
 
 
 CLI_USER_ROLE = "projektledare"
+
+#: modules that add subcommands: each has ``add_parsers(sub, common)``
+CLI_EXTENSIONS = ("app.cli_users", "app.cli_audit", "app.cli_export", "app.cli_gdpr")
 
 
 def _param(text: str) -> tuple[str, object]:
@@ -571,6 +575,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     _add_import_parsers(sub, common)
     _add_scenario_parsers(sub, common)
+    for module_name in CLI_EXTENSIONS:
+        if importlib.util.find_spec(module_name) is not None:
+            importlib.import_module(module_name).add_parsers(sub, common)
     return parser
 
 

@@ -109,6 +109,30 @@ PAGES: tuple[PageSpec, ...] = (
         "export.summary",
         "nav.section.planning",
     ),
+    PageSpec(
+        "app/pages/surveys.py",
+        "nav.surveys",
+        ":material/quiz:",
+        "enkater",
+        "survey.answer",
+        "nav.section.planning",
+    ),
+    PageSpec(
+        "app/pages/users.py",
+        "nav.users",
+        ":material/group:",
+        "anvandare",
+        "users.manage",
+        "nav.section.admin",
+    ),
+    PageSpec(
+        "app/pages/audit.py",
+        "nav.audit",
+        ":material/history:",
+        "andringslogg",
+        "audit.view",
+        "nav.section.admin",
+    ),
 )
 
 

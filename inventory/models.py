@@ -130,6 +130,7 @@ class ScenarioStatus(enum.StrEnum):
 
 class CommentStatus(enum.StrEnum):
     OPEN = "open"
+    ANSWERED = "answered"
     RESOLVED = "resolved"
 
 
@@ -168,6 +169,11 @@ def _count(nullable: bool = True) -> Any:
 
 def _share() -> Any:
     return Field(default=None, ge=0, le=1)
+
+
+def _row_version() -> Any:
+    """Optimistic-locking counter: every hand edit bumps it; a stale edit is refused."""
+    return Field(default=1, ge=1, sa_column_kwargs={"server_default": "1"})
 
 
 def _code(default: Any = ..., nullable: bool = False) -> Any:
@@ -308,6 +314,7 @@ class LibraryYear(SQLModel, table=True):
     minority_language_titles: bool | None = None
     other_language_titles: bool | None = None
     adapted_media: bool | None = None
+    row_version: int = _row_version()
 
 
 class CollectionYear(SQLModel, table=True):
@@ -387,6 +394,7 @@ class ActionPlan(SQLModel, table=True):
     status: ActionPlanStatus = _code()
     adopted_date: date | None = None
     document_link: str | None = Field(default=None, max_length=1000)
+    row_version: int = _row_version()
 
 
 # --------------------------------------------------------------------------- surveys
@@ -400,6 +408,13 @@ class Survey(SQLModel, table=True):
     year: int = _year()
     audience: str = Field(min_length=1, max_length=200)
     published: bool = Field(default=False)
+    #: the app role the survey is published to (None: imported survey, not answered in the app)
+    audience_role: Role | None = _code(default=None, nullable=True)
+    #: anonymous surveys store no link from an answer to its respondent
+    anonymous: bool = Field(default=True, sa_column_kwargs={"server_default": sa.true()})
+    closes_on: date | None = None
+    published_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
+    created_by_id: int | None = _fk("app_user.id", nullable=True)
 
 
 class SurveyQuestion(SQLModel, table=True):
@@ -428,6 +443,17 @@ class SurveyAnswer(SQLModel, table=True):
     text_value: str | None = Field(default=None, max_length=5000)
 
 
+class SurveyParticipation(SQLModel, table=True):
+    """That a user has answered a survey in the app (answers themselves carry no user link)."""
+
+    __tablename__ = "survey_participation"
+    __table_args__ = (sa.UniqueConstraint("survey_id", "user_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    survey_id: int = _fk("survey.id", ondelete="CASCADE")
+    user_id: int = _fk("app_user.id", ondelete="CASCADE")
+    answered_at: datetime = Field(default_factory=_utcnow, sa_type=sa.DateTime(timezone=True))
+
+
 # --------------------------------------------------------------------------- people
 
 
@@ -436,11 +462,27 @@ class User(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     username: str = Field(unique=True, min_length=1, max_length=254)
     display_name: str = Field(min_length=1, max_length=200)
-    email: str | None = Field(default=None, max_length=254)
+    #: e-mail address; single sign-on users are matched on it (the membership key)
+    email: str | None = Field(default=None, unique=True, max_length=254)
     role: Role = _code()
     password_hash: str | None = Field(default=None, max_length=255)
     active: bool = Field(default=True)
     created_at: datetime = Field(default_factory=_utcnow, sa_type=sa.DateTime(timezone=True))
+    last_login_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
+    password_changed_at: datetime | None = Field(
+        default=None, sa_type=sa.DateTime(timezone=True)
+    )
+
+
+class LoginAttempt(SQLModel, table=True):
+    """One sign-in attempt, for throttling per account and per client address."""
+
+    __tablename__ = "login_attempt"
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=_utcnow, sa_type=sa.DateTime(timezone=True), index=True)
+    username: str = Field(max_length=254, index=True)
+    client: str = Field(max_length=100, index=True)
+    success: bool = Field(default=False)
 
 
 class AuditEntry(SQLModel, table=True):
@@ -481,6 +523,24 @@ class Scenario(SQLModel, table=True):
     summary_en: str | None = Field(default=None, sa_type=sa.Text)
     created_at: datetime = Field(default_factory=_utcnow, sa_type=sa.DateTime(timezone=True))
     updated_at: datetime = Field(default_factory=_utcnow, sa_type=sa.DateTime(timezone=True))
+    comment_deadline: date | None = None
+    adopted_by_id: int | None = _fk("app_user.id", nullable=True)
+    adopted_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
+
+
+class ScenarioEvent(SQLModel, table=True):
+    """One step of a scenario's lifecycle (its history: who moved it from what to what, when)."""
+
+    __tablename__ = "scenario_event"
+    id: int | None = Field(default=None, primary_key=True)
+    scenario_id: int = _fk("scenario.id", ondelete="CASCADE")
+    at: datetime = Field(default_factory=_utcnow, sa_type=sa.DateTime(timezone=True))
+    user_id: int | None = _fk("app_user.id", nullable=True)
+    username: str = Field(min_length=1, max_length=254)
+    from_status: ScenarioStatus | None = _code(default=None, nullable=True)
+    to_status: ScenarioStatus = _code()
+    version: int = Field(default=1, ge=1)
+    note: str | None = Field(default=None, max_length=2000)
 
 
 class ScenarioResult(SQLModel, table=True):
@@ -510,6 +570,30 @@ class Comment(SQLModel, table=True):
     hidden_by_id: int | None = _fk("app_user.id", nullable=True)
     hidden_reason: str | None = Field(default=None, max_length=1000)
     hidden_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
+    #: the version of the scenario the comment was made on
+    scenario_version: int = Field(default=1, ge=1, sa_column_kwargs={"server_default": "1"})
+
+
+# --------------------------------------------------------------------------- outcomes
+
+
+class SchoolResult(SQLModel, table=True):
+    """Skolverket's year-9 final grades of one school unit and school year.
+
+    Values Skolverket suppresses (``..``) or marks not applicable (``.``) are stored as missing;
+    ``suppressed`` says that at least one value was suppressed for confidentiality.
+    """
+
+    __tablename__ = "school_result"
+    __table_args__ = (sa.UniqueConstraint("school_id", "year"),)
+    id: int | None = Field(default=None, primary_key=True)
+    school_id: int = _fk("school.id", ondelete="CASCADE")
+    year: int = _year()
+    pupils: int | None = _count()
+    share_all_subjects: float | None = _share()
+    share_eligible_vocational: float | None = _share()
+    mean_merit_value: float | None = Field(default=None, ge=0, le=340)
+    suppressed: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
 
 
 # --------------------------------------------------------------------------- generated checks
@@ -529,11 +613,15 @@ TABLE_MODELS: tuple[type[SQLModel], ...] = (
     Survey,
     SurveyQuestion,
     SurveyAnswer,
+    SurveyParticipation,
     User,
+    LoginAttempt,
     AuditEntry,
     Scenario,
+    ScenarioEvent,
     ScenarioResult,
     Comment,
+    SchoolResult,
 )
 
 #: constraint name -> (table model, field name); used to name the field in error messages.
