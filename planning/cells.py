@@ -24,7 +24,7 @@ def safe_cell(value: Any) -> Any:
 
 
 def safe_frame(frame: pd.DataFrame) -> pd.DataFrame:
-    """A copy of ``frame`` with every text cell (and column name) passed through :func:`safe_cell`."""
+    """A copy of ``frame`` with every text cell and column name passed through :func:`safe_cell`."""
     result = frame.copy()
     for column in result.columns:
         series = result[column]
