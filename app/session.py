@@ -47,10 +47,12 @@ def auth_mode() -> str:
 
 def current_user() -> SessionUser | None:
     """The user of this session, or ``None`` when nobody is signed in."""
+    user = st.session_state.get(USER_KEY)
+    if isinstance(user, SessionUser):
+        return user
     if auth_mode() == "demo":
         role = st.session_state.get(DEMO_ROLE_KEY, DEFAULT_DEMO_ROLE)
         if role not in ROLES:
             role = DEFAULT_DEMO_ROLE
         return SessionUser(username=f"demo-{role}", display_name=f"Demo ({role})", role=role)
-    user = st.session_state.get(USER_KEY)
-    return user if isinstance(user, SessionUser) else None
+    return None

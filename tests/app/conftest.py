@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import streamlit as st
-from sqlmodel import Session
+from sqlmodel import Session, select
 
-from inventory import db
+from app.session import SessionUser
+from inventory import db, writes
 from inventory.demo import load_demo
+from inventory.models import User
 
 ENTRYPOINT = str(Path(__file__).resolve().parents[2] / "streamlit_app.py")
 
@@ -37,3 +40,39 @@ def demo_app(demo_database: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[st
     yield demo_database
     st.cache_data.clear()
     st.cache_resource.clear()
+
+
+@pytest.fixture
+def writable_demo_app(
+    demo_database: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[str]:
+    """Like ``demo_app`` but on a private copy of the demo database, for tests that write."""
+    source = Path(demo_database.removeprefix("sqlite:///"))
+    target = tmp_path / "demo-copy.db"
+    shutil.copy(source, target)
+    url = f"sqlite:///{target}"
+    monkeypatch.setenv(db.ENV_DATABASE_URL, url)
+    monkeypatch.setenv("SKOLBIB_AUTH", "demo")
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    yield url
+    st.cache_data.clear()
+    st.cache_resource.clear()
+
+
+def account(url: str, username: str, role: str) -> SessionUser:
+    """Get or create the account ``username`` with ``role`` in ``url``; its session user."""
+    engine = db.make_engine(url)
+    try:
+        with Session(engine) as session:
+            user = session.exec(select(User).where(User.username == username)).first()
+            if user is None:
+                user = writes.add(
+                    session, User, {"username": username, "display_name": username, "role": role}
+                )
+                session.commit()
+            return SessionUser(
+                id=user.id, username=user.username, display_name=user.display_name, role=role
+            )
+    finally:
+        engine.dispose()
