@@ -22,12 +22,14 @@ the field; nothing is written. Values that do not change are not written and not
 from __future__ import annotations
 
 import enum
+import time
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, SQLModel
 
 from inventory import writes
@@ -64,6 +66,20 @@ class EditValidationError(InventoryValidationError):
         return self.row_keys[problem.row - 1]
 
 
+class StaleEditError(EditValidationError):
+    """A row changed after the editor loaded it (someone saved in between); nothing was written.
+
+    ``problems`` name each stale row (field ``row_version``, the version the editor loaded as
+    the value, and who saved it since, and when, as the expectation).
+    """
+
+
+#: the optimistic-locking column (see inventory.models._row_version)
+VERSION_FIELD = "row_version"
+#: the version a caller gives for a row that did not exist when it was loaded
+NOT_LOADED = 0
+
+
 @dataclass(frozen=True)
 class FieldChange:
     """One changed value, as written to the audit trail."""
@@ -84,6 +100,11 @@ class EditSummary:
     rows_changed: int = 0
     rows_created: int = 0
     changes: list[FieldChange] = field(default_factory=list)
+
+    def reset(self) -> None:
+        """Forget what an abandoned attempt counted."""
+        self.rows_changed = self.rows_created = 0
+        self.changes.clear()
 
     @property
     def fields_changed(self) -> int:
@@ -158,10 +179,12 @@ def _edit(
     at: datetime,
     summary: EditSummary,
     created: frozenset[Any] | set[Any] = frozenset(),
+    expected_versions: Mapping[Any, int] | None = None,
 ) -> None:
     """Validate and apply ``changes`` (primary key -> field -> value) to the session.
 
-    Raises :class:`EditValidationError` before touching anything; the caller holds the
+    Raises :class:`EditValidationError` before touching anything, :class:`StaleEditError` when
+    a row's ``row_version`` is not the one in ``expected_versions``; the caller holds the
     savepoint and commits.
     """
     table = model.__tablename__  # type: ignore[attr-defined]
@@ -190,6 +213,9 @@ def _edit(
         validated.append((obj, new))
     if problems:
         raise EditValidationError(problems, row_keys)
+    versioned = VERSION_FIELD in _columns(model)
+    if versioned and expected_versions:
+        _check_versions(session, model, ids, found, expected_versions, row_keys)
     # references of the new values, one query per foreign key as at the write boundary (every
     # row validated, so the check numbers the rows in the order of ``ids``)
     problems = writes.reference_problems(session, [new for _, new in validated])
@@ -224,6 +250,8 @@ def _edit(
             )
         if changed and identity not in created:
             summary.rows_changed += 1
+        if changed and versioned:
+            _bump_version(session, model, obj, key, ids.index(identity) + 1, row_keys)
     try:
         session.flush()
     except sa.exc.IntegrityError as exc:
@@ -232,24 +260,121 @@ def _edit(
         writes.add_all(session, AuditEntry, audit)
 
 
-def _run(
-    session: Session, work: Callable[[], None], row_keys: Sequence[Hashable], commit: bool
+def _last_writer(session: Session, table: str, identity: Any) -> str:
+    """Who last changed the row and when, from the audit trail (for the stale-edit message)."""
+    entry = session.execute(
+        sa.select(AuditEntry.username, AuditEntry.at)
+        .where(AuditEntry.entity == table, AuditEntry.entity_id == str(identity))
+        .order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
+        .limit(1)
+    ).first()
+    if entry is None:
+        return "the version you loaded (changed since by someone else); reload"
+    at = entry.at.strftime("%Y-%m-%d %H:%M") if entry.at else "?"
+    return f"the version you loaded (changed since by {entry.username} at {at}); reload"
+
+
+def _check_versions(
+    session: Session,
+    model: type[SQLModel],
+    ids: Sequence[Any],
+    found: Mapping[Any, SQLModel],
+    expected_versions: Mapping[Any, int],
+    row_keys: Sequence[Hashable],
 ) -> None:
-    """Run ``work()`` inside one savepoint; roll it all back on any problem."""
-    savepoint = session.begin_nested()
-    try:
-        work()
-    except InventoryValidationError as exc:
-        savepoint.rollback()
-        if isinstance(exc, EditValidationError):
+    table = model.__tablename__  # type: ignore[attr-defined]
+    problems = []
+    for number, identity in enumerate(ids, start=1):
+        if identity not in expected_versions:
+            continue
+        current = getattr(found[identity], VERSION_FIELD)
+        if current != expected_versions[identity]:
+            expected = _last_writer(session, table, identity)
+            problems.append(
+                Problem(table, VERSION_FIELD, expected_versions[identity], expected, number)
+            )
+    if problems:
+        raise StaleEditError(problems, row_keys)
+
+
+def _bump_version(
+    session: Session,
+    model: type[SQLModel],
+    obj: SQLModel,
+    key: str,
+    number: int,
+    row_keys: Sequence[Hashable],
+) -> None:
+    """Raise the row's version, but only if nobody raised it since it was read.
+
+    The conditional UPDATE takes the row lock, so of two concurrent saves of one row the second
+    waits, then finds the version moved and is refused instead of overwriting the first.
+    """
+    table = model.__table__  # type: ignore[attr-defined]
+    current = getattr(obj, VERSION_FIELD)
+    statement = (
+        sa.update(table)
+        .where(table.c[key] == getattr(obj, key), table.c[VERSION_FIELD] == current)
+        .values({VERSION_FIELD: current + 1})
+    )
+    with session.no_autoflush:
+        result = session.connection().execute(statement)
+    if result.rowcount != 1:
+        identity = getattr(obj, key)
+        expected = _last_writer(session, table.name, identity)
+        raise StaleEditError(
+            [Problem(table.name, VERSION_FIELD, current, expected, number)], row_keys
+        )
+    set_committed_value(obj, VERSION_FIELD, current + 1)
+
+
+#: attempts of a save that met SQLite's writer lock after its read began (see :func:`_run`)
+SQLITE_WRITE_ATTEMPTS = 6
+
+
+def _sqlite_write_conflict(session: Session, exc: sa.exc.OperationalError) -> bool:
+    return session.get_bind().dialect.name == "sqlite" and "locked" in str(exc.orig).lower()
+
+
+def _run(
+    session: Session,
+    work: Callable[[], None],
+    row_keys: Sequence[Hashable],
+    commit: bool,
+    summary: EditSummary,
+) -> None:
+    """Run ``work()`` inside one savepoint; roll it all back on any problem.
+
+    SQLite refuses a write in a transaction whose reads began before another writer committed
+    ("database is locked", without waiting). When this save owns its transaction (``commit``),
+    it starts over in a new one: the rows are read again, so a row someone else saved in the
+    meantime is refused as stale rather than overwritten.
+    """
+    for attempt in range(SQLITE_WRITE_ATTEMPTS):
+        savepoint = session.begin_nested()
+        try:
+            work()
+        except InventoryValidationError as exc:
+            savepoint.rollback()
+            if isinstance(exc, EditValidationError):
+                raise
+            raise EditValidationError(exc.problems, row_keys) from None
+        except sa.exc.OperationalError as exc:
+            savepoint.rollback()
+            last = attempt == SQLITE_WRITE_ATTEMPTS - 1
+            if not commit or last or not _sqlite_write_conflict(session, exc):
+                raise
+            session.rollback()
+            summary.reset()
+            time.sleep(0.02 * 2**attempt)
+            continue
+        except BaseException:
+            savepoint.rollback()
             raise
-        raise EditValidationError(exc.problems, row_keys) from None
-    except BaseException:
-        savepoint.rollback()
-        raise
-    savepoint.commit()
-    if commit:
-        session.commit()
+        savepoint.commit()
+        if commit:
+            session.commit()
+        return
 
 
 def apply_edits(
@@ -260,6 +385,7 @@ def apply_edits(
     *,
     fields: Sequence[str] | None = None,
     commit: bool = True,
+    expected_versions: Mapping[Any, int] | None = None,
 ) -> EditSummary:
     """Change existing rows of ``model`` and audit every changed value; all or nothing.
 
@@ -278,6 +404,10 @@ def apply_edits(
         problems.
     fields
         The fields that may be changed (default: every column but the primary key).
+    expected_versions
+        Primary key -> the ``row_version`` the editor loaded (tables with that column). A row
+        saved by someone else since is refused with :class:`StaleEditError` instead of being
+        overwritten. Every changed row's version goes up by one.
 
     Returns
     -------
@@ -303,9 +433,19 @@ def apply_edits(
     at = datetime.now(UTC)
 
     def work() -> None:
-        _edit(session, user, model, changes, row_keys, allowed=allowed, at=at, summary=summary)
+        _edit(
+            session,
+            user,
+            model,
+            changes,
+            row_keys,
+            allowed=allowed,
+            at=at,
+            summary=summary,
+            expected_versions=expected_versions,
+        )
 
-    _run(session, work, row_keys, commit)
+    _run(session, work, row_keys, commit, summary)
     return summary
 
 
@@ -315,6 +455,7 @@ def save_library_year_edits(
     edits: Mapping[tuple[int, int], Mapping[str, Any]],
     *,
     commit: bool = True,
+    expected_versions: Mapping[tuple[int, int], int] | None = None,
 ) -> EditSummary:
     """Save hand edits of library-year facts, keyed by ``(library_id, year)``.
 
@@ -322,6 +463,9 @@ def save_library_year_edits(
     per value set, old value empty); existing rows are changed (action ``"edit"``). Only the
     fields of :data:`LIBRARY_YEAR_FIELDS` may be edited. Rows are numbered from 1 in the order
     of ``edits``; :attr:`EditValidationError.row_keys` holds the ``(library_id, year)`` keys.
+    ``expected_versions`` maps a key to the ``row_version`` the editor loaded (:data:`NOT_LOADED`
+    for a row that did not exist then); a row saved or created by someone else since is refused
+    with :class:`StaleEditError`.
 
     Raises
     ------
@@ -359,6 +503,20 @@ def save_library_year_edits(
     row_keys, values = [row_keys[i] for i in kept], [values[i] for i in kept]
     if not row_keys:
         return summary
+    expected_versions = dict(expected_versions or {})
+    appeared = [
+        Problem(
+            LibraryYear.__tablename__,
+            VERSION_FIELD,
+            NOT_LOADED,
+            _last_writer(session, LibraryYear.__tablename__, existing[key]),
+            number,
+        )
+        for number, key in enumerate(row_keys, start=1)
+        if key in existing and expected_versions.get(key) == NOT_LOADED
+    ]
+    if appeared:  # created by someone else after the editor loaded the year
+        raise StaleEditError(appeared, row_keys)
     at = datetime.now(UTC)
 
     def work() -> None:
@@ -390,6 +548,11 @@ def save_library_year_edits(
                 created.add(row.id)
             summary.rows_created = len(rows)
         changes = {existing[key]: value for key, value in zip(row_keys, values, strict=True)}
+        versions = {
+            existing[key]: expected_versions[key]
+            for key in row_keys
+            if key in expected_versions and existing[key] not in created
+        }
         _edit(
             session,
             user,
@@ -400,7 +563,8 @@ def save_library_year_edits(
             at=at,
             summary=summary,
             created=created,
+            expected_versions=versions,
         )
 
-    _run(session, work, row_keys, commit)
+    _run(session, work, row_keys, commit, summary)
     return summary

@@ -420,6 +420,25 @@ def catalogue_item_counts(session: Session) -> pd.DataFrame:
     return _read(session, statement)
 
 
+def library_year_versions(
+    session: Session, library_ids: Iterable[int], year: int
+) -> dict[int, int]:
+    """``{library_id: row_version}`` of the libraries' rows for ``year`` (absent: no row).
+
+    An editor keeps these from when it loaded the table, so a save can be refused when someone
+    else saved a row in between (:class:`inventory.editing.StaleEditError`).
+    """
+    ids = [int(i) for i in library_ids]
+    if not ids:
+        return {}
+    rows = session.execute(
+        sa.select(LibraryYear.library_id, LibraryYear.row_version).where(
+            LibraryYear.year == int(year), LibraryYear.library_id.in_(ids)
+        )
+    )
+    return {int(library_id): int(version) for library_id, version in rows}
+
+
 def municipalities(session: Session) -> pd.DataFrame:
     """All municipalities: ``municipality_id, code, name, county_code, county, fictional``."""
     frame = _read(

@@ -22,15 +22,18 @@ from app.components.map import kind_label
 from app.i18n import MISSING, current_language, fmt_int, fmt_percent, t
 from app.services import inventory_page as svc
 from app.session import current_user
-from inventory.editing import EditValidationError, save_library_year_edits
+from inventory.editing import EditValidationError, StaleEditError, save_library_year_edits
 from inventory.importers.problems import ImportRejectedError, problems_frame
 from inventory.importers.workbook_schema import SHEETS_BY_KEY
 from inventory.models import FIRST_YEAR, HOURS_PER_WEEK, LAST_YEAR
 from inventory.permissions import PermissionDeniedError, can
+from inventory.repository import library_year_versions
 from inventory.writes import InventoryValidationError
 
 VERSION_KEY = "inventory_editor_version"
 ROWS_KEY = "inventory_editor_rows"
+#: editor key -> {library_id: row_version as loaded}, for optimistic locking on save
+LOADED_VERSIONS_KEY = "inventory_editor_loaded_versions"
 FLASH_KEY = "inventory_flash"
 RESULT_KEY = "inventory_import_result"
 UPLOAD_VERSION_KEY = "inventory_upload_version"
@@ -149,6 +152,10 @@ def render_library_years(filters: Filters, municipality_name: str) -> None:
     key = svc.editor_key(code, year, version)
     rows = st.session_state.setdefault(ROWS_KEY, {})
     row_ids = rows.setdefault(key, [int(i) for i in shown.index])
+    loaded = st.session_state.setdefault(LOADED_VERSIONS_KEY, {})
+    if key not in loaded:
+        with Session(state.get_engine()) as session:
+            loaded[key] = library_year_versions(session, row_ids, year)
     st.data_editor(
         display,
         key=key,
@@ -183,7 +190,20 @@ def render_library_years(filters: Filters, municipality_name: str) -> None:
     names = dict(zip(shown.index, shown["library_name"], strict=True))
     try:
         with Session(state.get_engine()) as session:
-            summary = save_library_year_edits(session, user, svc.library_year_edits(changes, year))
+            summary = save_library_year_edits(
+                session,
+                user,
+                svc.library_year_edits(changes, year),
+                expected_versions=svc.expected_versions(changes, year, loaded[key]),
+            )
+    except StaleEditError as exc:
+        stale = sorted({names.get(svc.library_of(exc.key_of(p)), "") for p in exc.problems})
+        with st.container(key="inventory_stale"):
+            st.error(
+                t("inventory.stale_save", libraries=", ".join(stale)),
+                icon=":material/sync_problem:",
+            )
+        return
     except EditValidationError as exc:
         with st.container(key="inventory_errors"):
             st.error(t("inventory.rejected"), icon=":material/error:")
@@ -213,6 +233,7 @@ def render_library_years(filters: Filters, municipality_name: str) -> None:
         return
     forget_cached_data()
     rows.pop(key, None)
+    loaded.pop(key, None)
     st.session_state[VERSION_KEY] = version + 1
     st.session_state[FLASH_KEY] = t(
         "inventory.saved",

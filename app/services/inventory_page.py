@@ -44,7 +44,7 @@ from sqlmodel import Session
 
 from app.cli import IMPORTERS
 from inventory import writes
-from inventory.editing import EDIT_PERMISSION, EditValidationError
+from inventory.editing import EDIT_PERMISSION, NOT_LOADED, EditValidationError
 from inventory.importers.problems import ImportReport
 from inventory.models import AuditEntry
 from inventory.permissions import Actor, require
@@ -249,6 +249,24 @@ def library_year_edits(
 ) -> dict[tuple[int, int], dict[str, Any]]:
     """``{library_id: fields}`` as ``{(library_id, year): fields}``."""
     return {(int(library_id), int(year)): dict(fields) for library_id, fields in changes.items()}
+
+
+def expected_versions(
+    changes: Mapping[Any, Mapping[str, Any]], year: int, loaded: Mapping[int, int]
+) -> dict[tuple[int, int], int]:
+    """The row versions the editor loaded, keyed like :func:`library_year_edits`.
+
+    A library without a loaded version had no row for the year (``NOT_LOADED``).
+    """
+    return {
+        (int(library_id), int(year)): int(loaded.get(int(library_id), NOT_LOADED))
+        for library_id in changes
+    }
+
+
+def library_of(key: Any) -> int | None:
+    """The library id of an error's row key ``(library_id, year)``."""
+    return key[0] if isinstance(key, tuple) else key
 
 
 def problems_table(
