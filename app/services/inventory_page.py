@@ -471,8 +471,8 @@ def run_import(
         out so the importer's defaults apply.
     commit
         ``False``: validate and compute the report, then roll everything back. ``True``: commit
-        the import and one audit entry (action ``"import"``, the kind, the file and the
-        report's counts).
+        the import and, when it created or changed rows, one audit entry (action ``"import"``,
+        the kind, the file and the report's counts).
 
     Raises
     ------
@@ -495,6 +495,9 @@ def run_import(
         if not commit:
             session.rollback()
             return report
+        if not _wrote_anything(report):  # a repeated import changes nothing, not even the log
+            session.commit()
+            return report
         writes.add(
             session,
             AuditEntry,
@@ -515,6 +518,10 @@ def run_import(
         session.rollback()
         raise
     return report
+
+
+def _wrote_anything(report: ImportReport) -> bool:
+    return any(report.created.values()) or any(report.updated.values())
 
 
 def safe_file_name(name: str) -> str:

@@ -9,7 +9,7 @@ from sqlmodel import Session, select
 
 from app.cli import main
 from inventory import db, writes
-from inventory.models import User
+from inventory.models import Scenario, User
 from tests.helpers import database_fingerprint, table_counts
 from tests.inventory.factories import small_inventory
 
@@ -20,6 +20,9 @@ def small_db(database_url):
     engine = db.make_engine(database_url)
     with Session(engine) as session:
         ids = small_inventory(session)
+        writes.add(session, User, {"username": "cli", "display_name": "CLI",
+                                   "role": "projektledare"})  # fmt: skip
+        session.commit()
     engine.dispose()
     return database_url, ids
 
@@ -77,7 +80,7 @@ def test_run_json_reallocate_and_min_cost(small_db, capsys):
 
 def test_save_list_show_compare(small_db, capsys):
     url, ids = small_db
-    base = ["--database-url", url]
+    base = ["--database-url", url, "--user", "cli"]
     hours = json.dumps({str(ids["ekbib"]): 25})
     assert main(["scenario", "run", "--model", "manual", "--param", f"hours={hours}",
                  "--save", "Plan A", *base]) == 0  # fmt: skip
@@ -88,6 +91,7 @@ def test_save_list_show_compare(small_db, capsys):
     assert main(["scenario", "run", "--model", "reallocate", "--save", "Plan B", *base]) == 0
     capsys.readouterr()
 
+    base = base[:2]  # reading needs no account
     listed = _json(capsys, "scenario", "list", "--json", *base)
     assert [(r["name"], r["version"]) for r in listed] == [
         ("Plan A", 1),
@@ -137,3 +141,44 @@ def test_errors_exit_2_and_refused_user_writes_nothing(small_db, capsys):
         assert database_fingerprint(session) == before
         assert table_counts(session)["scenario"] == 0
     engine.dispose()
+
+
+@pytest.mark.parametrize(
+    ("user", "message"),
+    [
+        (None, "ange --user"),
+        ("nobody", "finns inte"),
+        ("former", "inaktiverat"),
+        ("manager", "får inte scenario.create"),
+    ],
+)
+def test_saving_needs_an_active_account_allowed_to_create(small_db, capsys, user, message):
+    url, _ = small_db
+    engine = db.make_engine(url)
+    with Session(engine) as session:
+        writes.add(session, User, {"username": "former", "display_name": "F",
+                                   "role": "projektledare", "active": False})  # fmt: skip
+        writes.add(session, User, {"username": "manager", "display_name": "M", "role": "chef"})
+        session.commit()
+        before = database_fingerprint(session)
+    capsys.readouterr()
+    argv = ["scenario", "run", "--model", "reallocate", "--save", "X", "--database-url", url]
+    assert main([*argv, *(["--user", user] if user else [])]) == 2
+    assert message in capsys.readouterr().err
+    with Session(engine) as session:
+        assert database_fingerprint(session) == before
+    engine.dispose()
+
+
+def test_the_account_can_come_from_the_environment(small_db, capsys, monkeypatch):
+    url, _ = small_db
+    monkeypatch.setenv("SKOLBIB_USER", "cli")
+    argv = ["scenario", "run", "--model", "reallocate", "--save", "Env", "--database-url", url]
+    assert main(argv) == 0
+    engine = db.make_engine(url)
+    with Session(engine) as session:
+        (author,) = session.exec(
+            select(User.username).join(Scenario, Scenario.author_id == User.id)
+        ).all()
+    engine.dispose()
+    assert author == "cli"

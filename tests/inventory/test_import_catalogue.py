@@ -24,7 +24,7 @@ from inventory.importers import catalogue
 from inventory.importers.catalogue import import_catalogue
 from inventory.importers.problems import ImportRejectedError
 from inventory.models import CatalogueItem, CollectionYear, Library, Municipality
-from tests.helpers import database_fingerprint
+from tests.helpers import cli_argv, database_fingerprint, ensure_cli_importer
 
 YEAR = 2025
 SV_HEADER = ["Streckkod", "Titel", "Utgivningsår", "Hylla", "Språk", "Medietyp", "Senaste lån"]
@@ -69,6 +69,14 @@ INCOMPLETE = {"1009": "no_year", "1010": "no_class", "1011": "unrecognised_class
 
 
 # --------------------------------------------------------------------------- helpers
+
+
+@pytest.fixture(autouse=True)
+def _cli_importer_account(request: pytest.FixtureRequest) -> None:
+    """The account CLI imports run as, created before a test reads the database's fingerprint."""
+    if "engine" in request.fixturenames:
+        request.getfixturevalue("engine")
+        ensure_cli_importer(request.getfixturevalue("database_url"))
 
 
 def make_library(session: Session, name: str = "Ekbiblioteket") -> int:
@@ -660,7 +668,7 @@ def test_many_bad_rows_are_summarised(session, tmp_path):
 
 
 def run(capsys, *args: str) -> tuple[int, str, str]:
-    code = main(list(args))
+    code = main(cli_argv(args))
     out, err = capsys.readouterr()
     return code, out, err
 

@@ -28,7 +28,7 @@ from inventory.importers.pupils import import_pupils
 from inventory.models import District, Municipality, School, SchoolYear
 from inventory.writes import InventoryValidationError, Problem
 from tests.conftest import shared_file
-from tests.helpers import database_fingerprint, table_counts
+from tests.helpers import cli_argv, database_fingerprint, ensure_cli_importer, table_counts
 
 RAW = ("skolverket-raw", "grundskola_elever_per_arskurs_2023-24.csv")
 KALMAR = ("skolverket-elever-grundskola", "kalmar_lan_elever_per_arskurs_2023-24.csv")
@@ -58,6 +58,14 @@ HEADER = [
 
 
 # --------------------------------------------------------------------------- independent parse
+
+
+@pytest.fixture(autouse=True)
+def _cli_importer_account(request: pytest.FixtureRequest) -> None:
+    """The account CLI imports run as, created before a test reads the database's fingerprint."""
+    if "engine" in request.fixturenames:
+        request.getfixturevalue("engine")
+        ensure_cli_importer(request.getfixturevalue("database_url"))
 
 
 def count(text: str) -> int:
@@ -643,7 +651,9 @@ def test_bad_input_is_rejected_with_row_and_column(
         assert problem.params == {"column": "Kommun-kod"}
     assert fingerprint(engine) == before
 
-    status = main(["--database-url", database_url, "import", "pupils", str(bad), "--lang", "en"])
+    status = main(
+        cli_argv(["--database-url", database_url, "import", "pupils", str(bad), "--lang", "en"])
+    )
     out, err = capsys.readouterr()
     assert status == 2
     assert out == ""
@@ -690,13 +700,13 @@ def test_cli_end_to_end(database_url, engine, capsys):
     args = ["--database-url", database_url, "import", "pupils", str(raw)]
 
     before = fingerprint(engine)
-    assert main([*args, "--county", "08", "--dry-run", "--json"]) == 0
+    assert main(cli_argv([*args, "--county", "08", "--dry-run", "--json"])) == 0
     dry = json.loads(capsys.readouterr().out)
     assert dry["dry_run"] is True
     assert dry["created"] == {"municipality": 12, "school": 135, "school_year": 135}
     assert fingerprint(engine) == before
 
-    assert main([*args, "--county", "08", "--json"]) == 0
+    assert main(cli_argv([*args, "--county", "08", "--json"])) == 0
     done = json.loads(capsys.readouterr().out)
     assert done["dry_run"] is False
     assert done["created"] == dry["created"]
@@ -705,13 +715,13 @@ def test_cli_end_to_end(database_url, engine, capsys):
     with Session(engine) as session:
         assert table_counts(session)["school"] == 135
 
-    assert main([*args, "--municipality", "0880", "--municipality", "0881"]) == 0
+    assert main(cli_argv([*args, "--municipality", "0880", "--municipality", "0881"])) == 0
     out = capsys.readouterr().out
     assert "school: 0 nya, 0 ändrade, 41 oförändrade" in out
     assert "pupils_total" in out
 
     after = fingerprint(engine)
-    assert main([*args, "--county", "08", "--lang", "en"]) == 0
+    assert main(cli_argv([*args, "--county", "08", "--lang", "en"])) == 0
     out = capsys.readouterr().out
     assert "school: 0 new, 0 updated, 135 unchanged" in out
     assert fingerprint(engine) == after

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from app.cli import main
 from inventory.importers.problems import ImportProblem, ImportRejectedError
 from inventory.importers.resource_centre import COLUMNS, import_resource_centre
-from tests.helpers import database_fingerprint
+from tests.helpers import cli_argv, database_fingerprint, ensure_cli_importer
 from tests.inventory.factories import small_inventory
 
 SV_HEADER = [
@@ -52,6 +52,14 @@ SELECT = sa.text(
     " FROM resource_centre_year r JOIN municipality m ON m.id = r.municipality_id"
     " LEFT JOIN school s ON s.id = r.school_id"
 )
+
+
+@pytest.fixture(autouse=True)
+def _cli_importer_account(request: pytest.FixtureRequest) -> None:
+    """The account CLI imports run as, created before a test reads the database's fingerprint."""
+    if "engine" in request.fixturenames:
+        request.getfixturevalue("engine")
+        ensure_cli_importer(request.getfixturevalue("database_url"))
 
 
 def _sv_number(value: float | int | None, decimals: bool = False) -> str:
@@ -106,7 +114,7 @@ def write(tmp_path: Path, data: bytes, name: str = "resurscentrum.csv") -> Path:
 
 
 def run_cli(capsys, *args: str) -> tuple[int, str, str]:
-    code = main(list(args))
+    code = main(cli_argv(args))
     out, err = capsys.readouterr()
     return code, out, err
 
@@ -222,6 +230,33 @@ def test_cli_import_and_dry_run(database_url, session, ids, tmp_path, capsys):
     assert code == 0
     assert json.loads(out)["unchanged"] == {"resource_centre_year": 5}
     assert fingerprint(session) == after
+
+
+def test_cli_import_needs_an_active_account_allowed_to_edit(
+    database_url, session, ids, tmp_path, capsys
+):
+    from inventory import writes
+    from inventory.models import User
+
+    path = write(tmp_path, sv_file())
+    writes.add(session, User, {"username": "ref", "display_name": "R", "role": "referensgrupp"})
+    session.commit()
+    before = fingerprint(session)
+    argv = ["--database-url", database_url, "import", "resource-centre", str(path)]
+    for extra, message in (([], "ange --user"), (["--user", "ref"], "får inte inventory.edit")):
+        code = main([*argv, *extra])  # not run_cli: that one adds an account
+        assert code == 2 and message in capsys.readouterr().err
+        session.rollback()
+        assert fingerprint(session) == before
+
+    code, _, err = run_cli(capsys, *argv, "--user", "importer")
+    assert code == 0, err
+    session.rollback()
+    audit = session.execute(
+        sa.text("SELECT username, action, entity, new_value FROM audit_entry")
+    ).all()
+    assert [(u, a, e) for u, a, e, _ in audit] == [("importer", "import", "resource-centre")]
+    assert json.loads(audit[0][3])["created"] == {"resource_centre_year": 5}
 
 
 # --------------------------------------------------------------------------- bad input

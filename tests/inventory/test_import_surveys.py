@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from app.cli import main
 from inventory.importers.problems import ImportRejectedError
 from inventory.importers.surveys import COLUMNS, import_survey, looks_personal
-from tests.helpers import database_fingerprint
+from tests.helpers import cli_argv, database_fingerprint, ensure_cli_importer
 from tests.inventory.factories import small_inventory
 
 TITLE = "Skolbiblioteksenkät 2024"
@@ -44,6 +44,14 @@ SELECT = sa.text(
     " JOIN survey v ON v.id = a.survey_id AND v.id = q.survey_id"
     " LEFT JOIN school s ON s.id = a.school_id"
 )
+
+
+@pytest.fixture(autouse=True)
+def _cli_importer_account(request: pytest.FixtureRequest) -> None:
+    """The account CLI imports run as, created before a test reads the database's fingerprint."""
+    if "engine" in request.fixturenames:
+        request.getfixturevalue("engine")
+        ensure_cli_importer(request.getfixturevalue("database_url"))
 
 
 def expected_answers(title: str = TITLE, year: int = YEAR) -> set[tuple]:
@@ -124,7 +132,7 @@ def write(tmp_path: Path, data: bytes, name: str = "enkat.csv") -> Path:
 
 
 def run_cli(capsys, *args: str) -> tuple[int, str, str]:
-    code = main(list(args))
+    code = main(cli_argv(args))
     out, err = capsys.readouterr()
     return code, out, err
 

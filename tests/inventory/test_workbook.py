@@ -35,7 +35,7 @@ from inventory.models import (
     School,
     SchoolYear,
 )
-from tests.helpers import database_fingerprint
+from tests.helpers import cli_argv, database_fingerprint, ensure_cli_importer
 from tests.inventory.factories import small_inventory
 
 WORKBOOK_MODELS = (
@@ -53,6 +53,14 @@ DEMO_TABLES = tuple(model.__tablename__ for model in WORKBOOK_MODELS)
 
 
 # --------------------------------------------------------------------------- helpers
+
+
+@pytest.fixture(autouse=True)
+def _cli_importer_account(request: pytest.FixtureRequest) -> None:
+    """The account CLI imports run as, created before a test reads the database's fingerprint."""
+    if "engine" in request.fixturenames:
+        request.getfixturevalue("engine")
+        ensure_cli_importer(request.getfixturevalue("database_url"))
 
 
 def snapshot(session: Session) -> dict[str, list[tuple]]:
@@ -107,7 +115,7 @@ def empty_database(engine: Engine) -> None:
 
 
 def cli(capsys: pytest.CaptureFixture, url: str, *args: str) -> tuple[int, str, str]:
-    code = main(["--database-url", url, *args])
+    code = main(cli_argv(["--database-url", url, *args]))
     out, err = capsys.readouterr()
     return code, out, err
 
