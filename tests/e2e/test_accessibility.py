@@ -1,0 +1,147 @@
+"""Accessibility and intranet checks in a real browser: WCAG 2.1 AA (axe-core), no outside calls.
+
+axe-core comes from the npm registry (``.ci/run`` unpacks ``axe-core`` into ``.cache/axe-core``;
+``SKOLBIB_AXE_JS`` may point elsewhere) and is injected into each page with Playwright. Every
+page is checked in Swedish and in English, signed in as the demo admin who sees every page; a
+"serious" or "critical" violation fails the test with the rule, the element and axe's help text.
+
+The same browser run records every request the pages make: anything not addressed to the app's
+own host and port (fonts, map tiles, telemetry, CDNs) fails. A keyboard test tabs through the
+overview page and must reach the filters and the language switch.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+from app.navigation import ROOT
+from tests.e2e.conftest import (
+    VIEWPORT,
+    _unavailable,
+    page_url,
+    pages_to_visit,
+    wait_until_idle,
+)
+
+AXE_JS = Path(os.environ.get("SKOLBIB_AXE_JS", ROOT / ".cache" / "axe-core" / "axe.min.js"))
+WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+BLOCKING = ("serious", "critical")
+LANGUAGES = ("sv", "en")
+TAB_PRESSES = 80
+
+try:
+    from playwright.sync_api import Browser, Page
+except ImportError:  # pragma: no cover
+    Browser = Page = object  # type: ignore[assignment,misc]
+
+
+@pytest.fixture(scope="module")
+def axe_source() -> str:
+    if not AXE_JS.exists():
+        _unavailable(
+            f"{AXE_JS} is missing: run `npm pack axe-core@4.10.3` and unpack package/axe.min.js "
+            "there (.ci/run does), or set SKOLBIB_AXE_JS"
+        )
+    return AXE_JS.read_text(encoding="utf-8")
+
+
+@pytest.fixture
+def recorded(browser: Browser) -> Iterator[tuple[Page, list[str]]]:
+    """A fresh session whose every request URL is recorded."""
+    context = browser.new_context(viewport=VIEWPORT, locale="sv-SE")
+    page = context.new_page()
+    page.set_default_timeout(120_000)
+    requests: list[str] = []
+    page.on("request", lambda request: requests.append(request.url))
+    yield page, requests
+    context.close()
+
+
+def with_lang(url: str, lang: str) -> str:
+    return f"{url}{'&' if '?' in url else '?'}lang={lang}"
+
+
+def blocking_violations(page: Page, axe_source: str) -> list[str]:
+    page.add_script_tag(content=axe_source)
+    violations = page.evaluate(
+        """async (tags) => {
+            const result = await axe.run(document, {
+                runOnly: {type: 'tag', values: tags}, resultTypes: ['violations']});
+            return result.violations.map(v => ({
+                id: v.id, impact: v.impact, help: v.help,
+                nodes: v.nodes.slice(0, 3).map(n => n.target.join(' ') + ' :: '
+                    + (n.failureSummary || '').replace(/\\s+/g, ' ').slice(0, 200))}));
+        }""",
+        WCAG_TAGS,
+    )
+    return [
+        f"{v['id']} ({v['impact']}): {v['help']} — {' | '.join(v['nodes'])}"
+        for v in violations
+        if v["impact"] in BLOCKING
+    ]
+
+
+def test_every_page_in_both_languages_has_no_serious_axe_violation(
+    app_url: str, recorded: tuple[Page, list[str]], axe_source: str
+) -> None:
+    page, requests = recorded
+    problems: dict[str, list[str]] = {}
+    for lang in LANGUAGES:
+        for spec in pages_to_visit():
+            page.goto(with_lang(page_url(app_url, spec), lang))
+            wait_until_idle(page)
+            found = blocking_violations(page, axe_source)
+            if found:
+                problems[f"{lang}:{spec.url_path}"] = found
+    assert not problems, "\n".join(f"{k}: {v}" for k, v in problems.items())
+
+    own = urlsplit(app_url).netloc
+    outside = sorted(
+        {u for u in requests if urlsplit(u).scheme in ("http", "https", "ws", "wss")}
+        - {u for u in requests if urlsplit(u).netloc == own}
+    )
+    assert outside == [], f"requests to other hosts: {outside}"
+    assert len(requests) > 20  # the recording itself worked
+
+
+def focused(page: Page) -> str:
+    """A short description of the focused element: its accessible label and its widget."""
+    return page.evaluate(
+        """() => {
+            const e = document.activeElement;
+            if (!e) return '';
+            const widget = e.closest('[data-testid^="st"]');
+            const label = e.getAttribute('aria-label') || e.innerText || e.value || '';
+            return (widget ? widget.getAttribute('data-testid') : '') + ' | '
+                + label.trim().slice(0, 60);
+        }"""
+    )
+
+
+def test_keyboard_alone_reaches_the_filters_and_the_language_switch(
+    app_url: str, recorded: tuple[Page, list[str]]
+) -> None:
+    page, _ = recorded
+    page.goto(f"{app_url}/")
+    wait_until_idle(page)
+    page.locator("body").click(position={"x": 5, "y": 5})
+    seen = []
+    for _ in range(TAB_PRESSES):
+        page.keyboard.press("Tab")
+        seen.append(focused(page))
+    reached = "\n".join(seen)
+    assert "Svenska" in reached and "English" in reached, reached  # the language switch
+    assert "Kommun" in reached, reached  # the municipality filter
+    assert "Inventeringsår" in reached or "År" in reached, reached  # the year filter
+    # and Enter on the focused English option switches the language
+    for _ in range(TAB_PRESSES):
+        if "English" in focused(page):
+            break
+        page.keyboard.press("Shift+Tab")
+    page.keyboard.press("Space")
+    page.locator("h1", has_text="Overview").first.wait_for()
