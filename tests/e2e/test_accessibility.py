@@ -1,7 +1,8 @@
 """Accessibility and intranet checks in a real browser: WCAG 2.1 AA (axe-core), no outside calls.
 
-axe-core comes from the npm registry (``.ci/run`` unpacks ``axe-core`` into ``.cache/axe-core``;
-``SKOLBIB_AXE_JS`` may point elsewhere) and is injected into each page with Playwright. Every
+axe-core comes from the npm registry: the first run fetches ``axe-core`` with ``npm pack`` into
+``.cache/axe-core/`` (``SKOLBIB_AXE_JS`` may point at another copy); it is injected into each page
+with Playwright. Every
 page is checked in Swedish and in English, signed in as the demo admin who sees every page; a
 "serious" or "critical" violation fails the test with the rule, the element and axe's help text.
 
@@ -13,6 +14,10 @@ overview page and must reach the filters and the language switch.
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
+import tarfile
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -28,6 +33,7 @@ from tests.e2e.conftest import (
     wait_until_idle,
 )
 
+AXE_VERSION = "4.10.3"
 AXE_JS = Path(os.environ.get("SKOLBIB_AXE_JS", ROOT / ".cache" / "axe-core" / "axe.min.js"))
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 BLOCKING = ("serious", "critical")
@@ -40,13 +46,32 @@ except ImportError:  # pragma: no cover
     Browser = Page = object  # type: ignore[assignment,misc]
 
 
+def fetch_axe(target: Path) -> None:
+    """``npm pack axe-core@AXE_VERSION`` and keep its ``axe.min.js`` at ``target``."""
+    npm = shutil.which("npm")
+    if npm is None:
+        _unavailable(f"{target} is missing and npm is not installed to fetch axe-core")
+    with tempfile.TemporaryDirectory() as folder:
+        packed = subprocess.run(
+            [npm, "pack", "--silent", f"axe-core@{AXE_VERSION}"],
+            cwd=folder,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        if packed.returncode != 0:
+            _unavailable(f"npm pack axe-core@{AXE_VERSION} failed: {packed.stderr[-500:]}")
+        with tarfile.open(Path(folder) / packed.stdout.strip().splitlines()[-1]) as archive:
+            source = archive.extractfile("package/axe.min.js")
+            assert source is not None
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(source.read())
+
+
 @pytest.fixture(scope="module")
 def axe_source() -> str:
     if not AXE_JS.exists():
-        _unavailable(
-            f"{AXE_JS} is missing: run `npm pack axe-core@4.10.3` and unpack package/axe.min.js "
-            "there (.ci/run does), or set SKOLBIB_AXE_JS"
-        )
+        fetch_axe(AXE_JS)
     return AXE_JS.read_text(encoding="utf-8")
 
 
