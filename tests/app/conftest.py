@@ -34,7 +34,7 @@ def demo_database(tmp_path_factory: pytest.TempPathFactory) -> str:
 def demo_app(demo_database: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """Point the app at the demo database, with fresh caches, in demo sign-in mode."""
     monkeypatch.setenv(db.ENV_DATABASE_URL, demo_database)
-    monkeypatch.setenv("SKOLBIB_AUTH", "demo")
+    monkeypatch.setenv("SKOLBIB_DEMO_USER", "projektledare")
     st.cache_data.clear()
     st.cache_resource.clear()
     yield demo_database
@@ -52,7 +52,7 @@ def writable_demo_app(
     shutil.copy(source, target)
     url = f"sqlite:///{target}"
     monkeypatch.setenv(db.ENV_DATABASE_URL, url)
-    monkeypatch.setenv("SKOLBIB_AUTH", "demo")
+    monkeypatch.setenv("SKOLBIB_DEMO_USER", "projektledare")
     st.cache_data.clear()
     st.cache_resource.clear()
     yield url

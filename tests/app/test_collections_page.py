@@ -13,7 +13,7 @@ from sqlmodel import Session, SQLModel
 from streamlit import dataframe_util
 from streamlit.testing.v1 import AppTest
 
-from app.session import ROLES
+from app.session import ROLES, SessionUser
 from inventory import repository
 from inventory.db import ENV_DATABASE_URL, make_engine
 from inventory.models import CatalogueItem
@@ -31,10 +31,14 @@ CONTAINERS = (
 )
 
 
-def open_page(role: str | None = None, lang: str | None = None) -> AppTest:
+def open_page(
+    role: str | None = None, lang: str | None = None, user: SessionUser | None = None
+) -> AppTest:
     at = AppTest.from_file(ENTRYPOINT, default_timeout=TIMEOUT)
     if role is not None:
         at.session_state["filter_demo_role"] = role
+    if user is not None:
+        at.session_state["user"] = user
     if lang is not None:
         at.session_state["lang"] = lang
     at.run()
@@ -180,7 +184,6 @@ def small_app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[
         session.commit()
     engine.dispose()
     monkeypatch.setenv(ENV_DATABASE_URL, url)
-    monkeypatch.setenv("SKOLBIB_AUTH", "demo")
     st.cache_data.clear()
     st.cache_resource.clear()
     yield ids
@@ -189,7 +192,7 @@ def small_app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[
 
 
 def test_incomplete_records_are_listed_with_a_download(small_app):
-    at = open_page()
+    at = open_page(user=SessionUser(username="reader", display_name="Reader", role="chef"))
     assert at.selectbox(key="municipality_sv").value == "9911"
     incomplete = at.container(key="collections_incomplete")
     rows = incomplete.dataframe[0].value

@@ -29,6 +29,7 @@ from app.services.overview import (
     school_table,
     staffing_equity,
 )
+from app.session import SessionUser
 from inventory.db import ENV_DATABASE_URL, make_engine
 from inventory.models import (
     CollectionYear,
@@ -45,6 +46,8 @@ from metrics.standards import CHECKS, load_reference_values
 
 ENTRYPOINT = "../../streamlit_app.py"
 TIMEOUT = 60
+#: pages show only to a signed-in user (no account row needed: read-only)
+SIGNED_IN = SessionUser(username="overview-test", display_name="Test", role="projektledare")
 YEAR = 2024
 
 # Square districts in SWEREF 99 TM near Kalmar (x easting, y northing).
@@ -269,6 +272,7 @@ def fixture_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]
 
 def run_app(lang: str | None = None, municipality: str | None = None) -> AppTest:
     at = AppTest.from_file(ENTRYPOINT, default_timeout=TIMEOUT)
+    at.session_state["user"] = SIGNED_IN
     if lang is not None:
         at.session_state["lang"] = lang
     at.run()
@@ -375,6 +379,7 @@ def test_english_switch_changes_texts(fixture_db: str) -> None:
 
 def test_swedish_by_default_even_for_an_english_browser(fixture_db: str) -> None:
     at = AppTest.from_file(ENTRYPOINT, default_timeout=TIMEOUT)
+    at.session_state["user"] = SIGNED_IN
     at.context = {"locale": "en-GB"}
     at.run()
     assert not at.exception
@@ -384,6 +389,7 @@ def test_swedish_by_default_even_for_an_english_browser(fixture_db: str) -> None
 
 def test_lang_query_parameter_starts_in_english(fixture_db: str) -> None:
     at = AppTest.from_file(ENTRYPOINT, default_timeout=TIMEOUT)
+    at.session_state["user"] = SIGNED_IN
     at.query_params["lang"] = "en"
     at.run()
     assert not at.exception

@@ -44,7 +44,7 @@ def writable_demo(demo_database, tmp_path, monkeypatch):
     shutil.copy(source, target)
     url = f"sqlite:///{target}"
     monkeypatch.setenv(db.ENV_DATABASE_URL, url)
-    monkeypatch.setenv("SKOLBIB_AUTH", "demo")
+    monkeypatch.setenv("SKOLBIB_DEMO_USER", "projektledare")
     st.cache_data.clear()
     st.cache_resource.clear()
     yield url

@@ -29,7 +29,7 @@ import pytest
 from sqlmodel import Session
 
 from app.navigation import PAGES, ROOT, visible_pages
-from app.session import DEFAULT_DEMO_ROLE, SessionUser
+from app.session import SessionUser
 from inventory import db
 from inventory.demo import load_demo
 
@@ -113,7 +113,8 @@ def app_url(tmp_path_factory: pytest.TempPathFactory, browser: Browser) -> Itera
 
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
-    env = {**os.environ, db.ENV_DATABASE_URL: database, "SKOLBIB_AUTH": "demo"}
+    # signed in automatically as the demo admin, who sees every page
+    env = {**os.environ, db.ENV_DATABASE_URL: database, "SKOLBIB_DEMO_USER": "admin"}
     log_path = folder / "streamlit.log"
     with log_path.open("w") as log:
         server = subprocess.Popen(
@@ -202,12 +203,12 @@ def page_url(app_url: str, spec) -> str:
 
 
 def pages_to_visit() -> list:
-    user = SessionUser(username="e2e", display_name="e2e", role=DEFAULT_DEMO_ROLE)
+    user = SessionUser(username="e2e", display_name="e2e", role="admin")
     return visible_pages(user)
 
 
 def test_every_existing_page_is_visited() -> None:
-    """The default demo role sees every page that exists, so the loop below covers them all."""
+    """The demo admin sees every page that exists, so the loop below covers them all."""
     existing = [spec.url_path for spec in PAGES if (ROOT / spec.path).exists()]
     assert [spec.url_path for spec in pages_to_visit()] == existing
 
@@ -255,7 +256,7 @@ def test_reference_group_does_not_see_reports(app_url: str, page: Page) -> None:
     before = nav_targets(page)
     assert any(href.rstrip("/").endswith("/rapporter") for href in before)
     # st.selectbox renders a combobox input labelled with the widget label
-    page.locator(SIDEBAR).get_by_role("combobox", name="Visa som (demoläge)").click()
+    page.locator(SIDEBAR).get_by_role("combobox", name="Demokonto").click()
     page.get_by_role("option", name="Referensgrupp", exact=True).click()
     page.wait_for_function(
         "() => ![...document.querySelectorAll(\"[data-testid='stSidebarNav'] a\")]"
@@ -264,5 +265,6 @@ def test_reference_group_does_not_see_reports(app_url: str, page: Page) -> None:
     wait_until_idle(page)
     after = nav_targets(page)
     assert not any(href.rstrip("/").endswith("/rapporter") for href in after)
-    assert len(after) == len(before) - 1  # only the reports page went away
+    reference = SessionUser(username="e2e", display_name="e2e", role="referensgrupp")
+    assert len(after) == len(visible_pages(reference))  # reports and admin pages went away
     assert not errors_on(page)
