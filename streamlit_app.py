@@ -125,7 +125,18 @@ user = revalidate()
 with st.sidebar:
     language_switch()
 if user is None:
-    sign_in_page()
+    # the accessibility statement must be reachable without an account (DIGG)
+    st.navigation(
+        [
+            st.Page(sign_in_page, title=t("accounts.signin.title"), url_path="logga-in"),
+            st.Page(
+                "app/pages/accessibility.py",
+                title=t("nav.accessibility"),
+                icon=":material/accessibility_new:",
+                url_path="tillganglighet",
+            ),
+        ]
+    ).run()
     st.stop()
 
 with st.sidebar:
@@ -144,15 +155,16 @@ with st.sidebar:
         user = current_user() or user  # the switch may have chosen another demo account
     account_sidebar(user)
 
-sections: dict[str, list] = {}
-for spec in visible_pages(user):
-    sections.setdefault(t(spec.section_key), []).append(
-        st.Page(
-            spec.path,
-            title=t(spec.title_key),
-            icon=spec.icon,
-            url_path=spec.url_path,
-            default=spec.default,
-        )
+# One flat list in section order: Streamlit's menu with section headings nests its list items
+# in invalid markup (axe: "list", "listitem"; WCAG 1.3.1), see the accessibility statement.
+pages = [
+    st.Page(
+        spec.path,
+        title=t(spec.title_key),
+        icon=spec.icon,
+        url_path=spec.url_path,
+        default=spec.default,
     )
-st.navigation(sections).run()
+    for spec in visible_pages(user)
+]
+st.navigation(pages).run()

@@ -26,6 +26,7 @@ from inventory import writes
 from inventory.models import Library, Municipality, Scenario, ScenarioResult
 from inventory.permissions import require
 from metrics.equity import equity_summary
+from planning.lifecycle import record_created
 from planning.optimise import DEFAULT_WEEKS_PER_YEAR
 from planning.scenario import DEFAULT_HOURLY_COST_SEK, ScenarioRun, json_safe, summarise
 
@@ -94,6 +95,9 @@ def save_scenario(
 ) -> Scenario:
     """Save ``run`` as the next version of ``name``; return the new row (caller commits).
 
+    The row starts as a ``draft``; its first history step (:func:`planning.lifecycle.history`)
+    and an audit entry are written with it.
+
     Raises
     ------
     inventory.permissions.PermissionDeniedError
@@ -138,6 +142,7 @@ def save_scenario(
             for quantity, (before, after) in QUANTITIES.items()
         ]
         writes.add_all(session, ScenarioResult, rows)
+        record_created(session, user, scenario)
     except Exception:
         savepoint.rollback()
         raise
@@ -284,6 +289,7 @@ def copy_scenario(session: Session, user: Any, name: str, new_name: str) -> Scen
                 for r in results
             ],
         )
+        record_created(session, user, copy, f"copy of {old.name} version {old.version}")
     except Exception:
         savepoint.rollback()
         raise

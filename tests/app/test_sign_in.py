@@ -117,7 +117,9 @@ def pages_of(role: str) -> set[str]:
 def on_sign_in_page(at: AppTest) -> bool:
     return (
         at.title[0].value == "Logga in"
-        and registered(at) == {"streamlit_app.py"}
+        # besides the sign-in form only the accessibility statement, which must be open to all
+        # (the sign-in form is a function page: its script path is the entrypoint's folder)
+        and registered(at) <= {".", "streamlit_app.py", "app/pages/accessibility.py"}
         and len(at.text_input(key="signin_password").value) == 0
     )
 
@@ -149,10 +151,18 @@ def test_nobody_signed_in_sees_only_the_sign_in_page(app_db):
     assert on_sign_in_page(at)
     assert not at.sidebar.button  # no sign-out, no demo switch
     assert USER_KEY not in at.session_state
-    # asking for a page by its path still runs the entrypoint only: the sign-in page
-    at.switch_page("app/pages/overview.py").run()
-    assert not at.exception and on_sign_in_page(at)
+    # the other pages are not registered at all, so they cannot be opened by their path
+    with pytest.raises(ValueError, match="Could not find a navigation page"):
+        at.switch_page("app/pages/overview.py")
     assert not at.selectbox  # the overview's filters never ran
+
+
+def test_the_accessibility_statement_is_open_without_signing_in(app_db):
+    at = open_app()
+    at.switch_page("app/pages/accessibility.py").run()
+    assert not at.exception
+    assert at.title[0].value == "Tillgänglighetsredogörelse"
+    assert USER_KEY not in at.session_state
 
 
 def test_wrong_password_and_unknown_user_get_the_same_message(app_db):
