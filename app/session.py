@@ -157,15 +157,6 @@ def revalidate() -> SessionUser | None:
 # --------------------------------------------------------------------------- demo accounts
 
 
-def auth_mode() -> str:
-    """``"demo"`` when ``SKOLBIB_DEMO_USER`` names a demo account, else ``"accounts"``.
-
-    Kept for callers of the former ``SKOLBIB_AUTH`` switch; demo users now have account rows
-    (an ``id``), so code that writes as the user needs no special demo case.
-    """
-    return "demo" if demo_username() is not None else "accounts"
-
-
 def demo_username() -> str | None:
     """The demo account named by ``SKOLBIB_DEMO_USER`` (``None`` when unset or not a demo
     account name)."""
