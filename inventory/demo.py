@@ -48,6 +48,7 @@ from inventory.models import (
     Municipality,
     ResourceCentreYear,
     School,
+    SchoolResult,
     SchoolYear,
     Survey,
     SurveyAnswer,
@@ -1378,6 +1379,86 @@ def _survey_answers(
     return rows
 
 
+# --------------------------------------------------------------------------- pupil outcomes
+
+#: Skolverket suppresses school-unit figures based on fewer than 10 pupils.
+_MIN_RESULT_PUPILS = 10
+
+
+def _school_result_frame(
+    schools: list[_SchoolSpec],
+    school_year: pd.DataFrame,
+    libraries: list[_LibrarySpec],
+    pupils: Mapping[tuple[str, str, int], int],
+    seed: int,
+) -> pd.DataFrame:
+    """Year-9 final grades of every school unit with year 9 (adapted units excluded).
+
+    The mean merit value follows the need inputs (parents' education up, foreign background
+    down) and, weakly, the staffed library hours per 100 pupils, plus a lasting school effect
+    and yearly noise. The shares are whole pupils out of the year-9 cohort, as Skolverket
+    counts them; 1-4 pupils not eligible is stored as 100 % (Skolverket's "~100").
+    """
+    rng = _rng(seed, 12)
+    need = school_year.set_index(["school_unit_code", "year"])
+    provision: dict[tuple[str, int], float] = {}
+    for library in libraries:
+        for code, _ in library.serves:
+            for year in YEARS:
+                served = pupils[(*_key(library), year)]
+                hours = 100.0 * sum(_hours_in(library, year)) / served if served else 0.0
+                provision.setdefault((code, year), hours)
+    rows = []
+    for school in schools:
+        if school.stage == "Anp" or 9 not in STAGES[school.stage][1]:
+            continue
+        lasting = rng.normal(0.0, 9.0)
+        for year in YEARS:
+            facts = need.loc[(school.code, year)]
+            cohort = int(facts["pupils_grade_9"] or 0)
+            merit = (
+                228.0
+                + 95.0 * (float(facts["share_parents_post_secondary"]) - 0.5)
+                - 35.0 * (float(facts["share_foreign_background"]) - 0.2)
+                + 3.5 * (provision.get((school.code, year), 0.0) - 4.0)
+                + lasting
+                + rng.normal(0.0, 6.0)
+            )
+            merit = float(np.clip(merit, 150.0, 300.0))
+            all_subjects = float(
+                np.clip(0.76 + 0.0042 * (merit - 228.0) + rng.normal(0, 0.025), 0.35, 1)
+            )
+            eligible = all_subjects + (1.0 - all_subjects) * float(rng.uniform(0.35, 0.65))
+            row = {"school_unit_code": school.code, "year": year}
+            if cohort < _MIN_RESULT_PUPILS:
+                rows.append(
+                    {
+                        **row,
+                        "pupils": None,
+                        "share_all_subjects": None,
+                        "share_eligible_vocational": None,
+                        "mean_merit_value": None,
+                        "suppressed": True,
+                    }
+                )
+                continue
+            met = round(all_subjects * cohort)
+            not_eligible = cohort - max(met, round(eligible * cohort))
+            rows.append(
+                {
+                    **row,
+                    "pupils": cohort,
+                    "share_all_subjects": round(met / cohort, 3),
+                    "share_eligible_vocational": (
+                        1.0 if 1 <= not_eligible <= 4 else round(1 - not_eligible / cohort, 3)
+                    ),
+                    "mean_merit_value": round(merit, 1),
+                    "suppressed": False,
+                }
+            )
+    return _frame(rows, rows[0].keys())
+
+
 # --------------------------------------------------------------------------- generate
 
 
@@ -1394,8 +1475,8 @@ def generate(seed: int = DEFAULT_SEED) -> dict[str, pd.DataFrame]:
     dict[str, pandas.DataFrame]
         Keyed by table name (``municipality``, ``district``, ``school``, ``school_year``,
         ``library``, ``library_school``, ``library_year``, ``collection_year``,
-        ``catalogue_item``, ``resource_centre_year``, ``action_plan``, ``survey``,
-        ``survey_question``, ``survey_answer``). References are natural keys
+        ``catalogue_item``, ``resource_centre_year``, ``action_plan``, ``school_result``,
+        ``survey``, ``survey_question``, ``survey_answer``). References are natural keys
         (``municipality_code``, ``school_unit_code``, library name with its municipality code,
         survey title and year), never database ids.
     """
@@ -1419,6 +1500,7 @@ def generate(seed: int = DEFAULT_SEED) -> dict[str, pd.DataFrame]:
         "catalogue_item": catalogue.drop(columns="category"),
         "resource_centre_year": _resource_centre_frame(schools, school_year, seed),
         "action_plan": _action_plan_frame(schools, libraries, seed),
+        "school_result": _school_result_frame(schools, school_year, libraries, pupils, seed),
     }
     tables.update(_survey_frames(schools, libraries, seed))
     return tables
@@ -1654,6 +1736,7 @@ _LOADERS: dict[str, Callable[[Session, pd.DataFrame, _Keys], int]] = {
     "catalogue_item": _with_library(CatalogueItem, chunk=CATALOGUE_CHUNK),
     "resource_centre_year": _with_school(ResourceCentreYear, nullable=True),
     "action_plan": _with_school(ActionPlan),
+    "school_result": _with_school(SchoolResult),
     "survey": _load_survey,
     "survey_question": _load_survey_question,
     "survey_answer": _load_survey_answer,
@@ -1706,12 +1789,18 @@ def load_demo(session: Session, seed: int = DEFAULT_SEED) -> dict[str, Any]:
     Returns
     -------
     dict
-        ``{"loaded": False, "counts": {}}`` when municipality ``9901`` already exists (nothing
-        is written); otherwise ``{"loaded": True, "counts": {table: rows}}``.
+        ``{"loaded": False, "counts": {}}`` when municipality ``9901`` already exists (only
+        missing demo accounts are written); otherwise ``{"loaded": True, "counts": {table:
+        rows}}``. Either way the demo accounts of :func:`inventory.accounts.ensure_demo_accounts`
+        exist afterwards on a database with demo data only.
     """
+    from inventory.accounts import ensure_demo_accounts
+
     statement = sa.select(Municipality.id).where(Municipality.code == DEMO_MUNICIPALITY_CODE)
     if session.execute(statement).first() is not None:
+        ensure_demo_accounts(session)  # demo accounts only: a database with real data gets none
         return {"loaded": False, "counts": {}}
     counts = load(session, generate(seed))
+    ensure_demo_accounts(session, commit=False)
     session.commit()
     return {"loaded": True, "counts": counts}

@@ -26,6 +26,7 @@ from inventory.models import (
     Municipality,
     ResourceCentreYear,
     School,
+    SchoolResult,
     SchoolYear,
     Survey,
     SurveyAnswer,
@@ -850,3 +851,71 @@ def action_plans(
     frame = _read(session, statement)
     frame["adopted_date"] = pd.to_datetime(frame["adopted_date"])
     return _as_int64(frame, ["action_plan_id", "school_id", "year"])
+
+
+# --------------------------------------------------------------------------- pupil outcomes
+
+
+def school_results(
+    session: Session,
+    years: Iterable[int] | None = None,
+    municipalities: str | Iterable[str] | None = None,
+) -> pd.DataFrame:
+    """Skolverket's year-9 final grades, one row per school unit and year, with its need inputs.
+
+    ``years`` keeps those school years (2024 is 2024/25); ``municipalities`` keeps the school
+    units of those municipality codes.
+
+    Columns
+    -------
+    school_id, school_unit_code, school_name, municipality_code, municipality_name, fictional,
+    year, pupils (``Int64``: pupils leaving year 9; missing when suppressed or not given),
+    share_all_subjects, share_eligible_vocational (fractions 0..1), mean_merit_value (0..340),
+    suppressed (bool: at least one value was suppressed by Skolverket),
+    share_foreign_background, share_parents_post_secondary (the school unit's need inputs of
+    the same year from ``school_year``; missing when there is no such row); ordered by year and
+    school unit code.
+    """
+    statement = (
+        sa.select(
+            School.id.label("school_id"),
+            School.school_unit_code,
+            School.name.label("school_name"),
+            Municipality.code.label("municipality_code"),
+            Municipality.name.label("municipality_name"),
+            Municipality.fictional,
+            SchoolResult.year,
+            SchoolResult.pupils,
+            SchoolResult.share_all_subjects,
+            SchoolResult.share_eligible_vocational,
+            SchoolResult.mean_merit_value,
+            SchoolResult.suppressed,
+            SchoolYear.share_foreign_background,
+            SchoolYear.share_parents_post_secondary,
+        )
+        .join(School, School.id == SchoolResult.school_id)
+        .join(Municipality, Municipality.id == School.municipality_id)
+        .outerjoin(
+            SchoolYear,
+            sa.and_(
+                SchoolYear.school_id == SchoolResult.school_id, SchoolYear.year == SchoolResult.year
+            ),
+        )
+        .order_by(SchoolResult.year, School.school_unit_code)
+    )
+    statement = _years_filter(statement, SchoolResult.year, years)
+    ids = _municipality_ids(session, municipalities)
+    if ids is not None:
+        statement = statement.where(School.municipality_id.in_(ids))
+    frame = _read(session, statement)
+    for column in ("fictional", "suppressed"):
+        frame[column] = frame[column].astype(bool)
+    floats = [
+        "share_all_subjects",
+        "share_eligible_vocational",
+        "mean_merit_value",
+        "share_foreign_background",
+        "share_parents_post_secondary",
+    ]
+    frame[floats] = frame[floats].apply(pd.to_numeric, errors="coerce").astype("float64")
+    return _as_int64(frame, ["school_id", "year", "pupils"])

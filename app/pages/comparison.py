@@ -7,7 +7,7 @@ from :mod:`app.services.comparison`, charts from :mod:`app.components.charts`.
 import pandas as pd
 import streamlit as st
 
-from app import state, state_metrics
+from app import state, state_metrics, state_outcomes
 from app.components.charts import (
     distribution_chart,
     format_value,
@@ -22,6 +22,7 @@ from app.components.page import start_page
 from app.components.synced import synced_widget
 from app.i18n import MISSING, fmt_int, fmt_number, is_missing, t
 from app.services import comparison as svc
+from app.services import outcomes as outcomes_svc
 from metrics.indicators import INDICATORS
 
 DEFAULT_INDICATOR = "staffed_hours_per_100_pupils"
@@ -358,3 +359,164 @@ with st.container(key="comparison_profile"):
                 alt=t("comparison.peers_alt"),
             )
         st.caption(t("comparison.peers_caption"))
+
+
+# --------------------------------------------------------------------------- pupil outcomes
+
+
+def show_outcomes() -> None:
+    """Skolverket's year-9 results beside the chosen indicator (:mod:`app.services.outcomes`)."""
+    school_year = f"{year}/{(year + 1) % 100:02d}"
+    st.subheader(t("outcomes.heading"))
+    st.caption(t("outcomes.intro", school_year=school_year))
+    with st.container(key="comparison_outcomes_controls", horizontal=True):
+        outcome = synced_widget(
+            st.selectbox,
+            "comparison_outcome",
+            t("outcomes.outcome"),
+            list(outcomes_svc.OUTCOMES),
+            outcomes_svc.OUTCOMES[0],
+            format_func=lambda name: outcomes_svc.outcome_label(name, lang),
+            help=t("outcomes.outcome_help"),
+        )
+        scope = synced_widget(
+            st.radio,
+            "comparison_outcomes_scope",
+            t("outcomes.scope"),
+            list(outcomes_svc.SCOPES),
+            outcomes_svc.SCOPES[0],
+            format_func=lambda s: t(
+                f"outcomes.scope.{s}", lang=lang, municipality=municipality["name"]
+            ),
+            horizontal=True,
+            help=t("outcomes.scope_help"),
+        )
+    try:
+        results = state_outcomes.school_results(years=[year])
+        if results.empty:
+            st.info(t("outcomes.no_results", school_year=school_year), icon=":material/info:")
+            years = state_outcomes.result_years()
+            if years:
+                listed = ", ".join(f"{y}/{(y + 1) % 100:02d}" for y in years)
+                st.caption(t("outcomes.no_results_years", years=listed))
+            return
+    except state.DATABASE_ERRORS as exc:
+        st.error(t("comparison.database_error", reason=state.error_reason(exc)))
+        return
+    frame = outcomes_svc.in_scope(
+        outcomes_svc.analysis_frame(results, all_schools, indicators),
+        scope,
+        code,
+        shown_values["school_unit_code"],
+    )
+    if frame.empty:
+        st.info(t("outcomes.no_schools", school_year=school_year))
+        return
+    table = state_outcomes.associations(frame, outcome)
+    row = outcomes_svc.association_row(table, indicator)
+    names = {"outcome": outcomes_svc.outcome_label(outcome, lang), "indicator": label}
+    for column, adjusted in zip(st.columns(2), (False, True), strict=True):
+        part = "adjusted" if adjusted else "raw"
+        with column, st.container(key=f"comparison_outcomes_{part}"):
+            st.markdown(f"**{t(f'outcomes.{part}_heading')}**")
+            data, shift = outcomes_svc.points(frame, indicator, outcome, adjusted=adjusted)
+            as_table = st.toggle(
+                t("outcomes.show_table"),
+                key=f"comparison_outcomes_table_{part}",
+                help=t("outcomes.show_table_help"),
+            )
+            suffix = "_adjusted" if adjusted else ""
+            y_title = t("outcomes.y_adjusted", **names) if adjusted else names["outcome"]
+            if as_table:
+                st.dataframe(
+                    outcomes_svc.points_table(data, indicator, outcome, lang),
+                    hide_index=True,
+                    column_config={
+                        "school": st.column_config.TextColumn(
+                            t("outcomes.col.school"), pinned=True
+                        ),
+                        "library": st.column_config.TextColumn(t("outcomes.col.library")),
+                        "indicator": st.column_config.TextColumn(label),
+                        "outcome": st.column_config.TextColumn(y_title),
+                        "pupils": st.column_config.TextColumn(t("outcomes.col.pupils")),
+                        "position": st.column_config.TextColumn(t("outcomes.col.position")),
+                    },
+                    alt=t("outcomes.points_alt", **names),
+                )
+            elif not data.empty:
+                fitted = state_outcomes.line(
+                    frame, indicator, outcome, adjusted=adjusted, shift=shift
+                )
+                st.altair_chart(
+                    outcomes_svc.scatter_chart(
+                        data,
+                        fitted,
+                        indicator,
+                        outcome,
+                        lang=lang,
+                        title=t(f"outcomes.chart_title{suffix}", **names),
+                        y_title=y_title,
+                    ),
+                    width="stretch",
+                    alt=t(f"outcomes.chart_alt{suffix}", **names),
+                )
+            st.caption(outcomes_svc.finding(row, indicator, outcome, lang, adjusted=adjusted))
+    left_out = outcomes_svc.left_out_text(row, lang)
+    if left_out:
+        st.caption(left_out)
+
+    st.markdown(f"**{t('outcomes.coefficients_heading')}**")
+    text = st.column_config.TextColumn
+    st.dataframe(
+        outcomes_svc.coefficient_table(table, lang),
+        hide_index=True,
+        column_config={
+            "indicator": text(t("outcomes.col.indicator"), pinned=True),
+            "n_schools": st.column_config.NumberColumn(t("outcomes.col.n_schools")),
+            "r": text(t("outcomes.col.r"), help=t("outcomes.col.r_help")),
+            "r_interval": text(t("outcomes.col.r_interval")),
+            "r_adjusted": text(
+                t("outcomes.col.r_adjusted"), help=t("outcomes.col.r_adjusted_help")
+            ),
+            "r_adjusted_interval": text(t("outcomes.col.r_adjusted_interval")),
+            "slope_adjusted": text(
+                t("outcomes.col.slope_adjusted"), help=t("outcomes.col.slope_adjusted_help")
+            ),
+            "slope_adjusted_interval": text(t("outcomes.col.slope_adjusted_interval")),
+        },
+        alt=t("outcomes.coefficients_alt", outcome=names["outcome"]),
+    )
+    st.caption(t("outcomes.coefficients_caption"))
+
+    st.markdown(f"**{t('outcomes.positions_heading')}**")
+    data, _ = outcomes_svc.points(frame, indicator, outcome, adjusted=False)
+    above_below = outcomes_svc.positions_table(data, indicator, outcome, lang)
+    if above_below.empty:
+        st.caption(t("outcomes.positions_none"))
+    else:
+        st.dataframe(
+            above_below,
+            hide_index=True,
+            column_config={
+                "school": text(t("outcomes.col.school"), pinned=True),
+                "position": text(t("outcomes.col.position")),
+                "result": text(t("outcomes.col.result")),
+                "predicted": text(t("outcomes.col.predicted")),
+                "difference": text(t("outcomes.col.difference")),
+                "library": text(t("outcomes.col.library")),
+                "indicator": text(label),
+            },
+            alt=t("outcomes.positions_alt"),
+        )
+        expected = int((data["position"] == "expected").sum())
+        st.caption(t("outcomes.positions_caption", expected=fmt_int(expected)))
+    st.info(t("outcomes.limits"), icon=":material/info:")
+    fictional = frame["fictional"].astype(bool)
+    if not fictional.all():
+        st.caption(t("outcomes.source", school_year=school_year))
+    if fictional.any():
+        st.caption(t("outcomes.source_fictional"))
+
+
+with st.container(key="comparison_outcomes"):
+    show_outcomes()

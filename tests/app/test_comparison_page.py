@@ -60,7 +60,9 @@ def test_renders_for_every_role(demo_app: str, role: str) -> None:
     assert any(info.value.startswith("Fiktiva exempeldata – ") for info in at.info)
     for part in ("ranking", "distribution", "scatter", "profile"):
         assert at.container(key=f"comparison_{part}"), part
-    assert len(at.get("vega_lite_chart")) == 3
+    outcomes = at.container(key="comparison_outcomes").get("vega_lite_chart")
+    assert len(outcomes) == 2  # pupil outcomes: unadjusted and adjusted for need
+    assert len(at.get("vega_lite_chart")) == 3 + len(outcomes)
 
 
 def test_indicator_choice_changes_the_chart_field(demo_app: str) -> None:

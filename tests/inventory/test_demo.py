@@ -33,6 +33,7 @@ from inventory.models import (
     Municipality,
     ResourceCentreYear,
     School,
+    SchoolResult,
     SchoolYear,
     Survey,
     SurveyAnswer,
@@ -57,6 +58,7 @@ MODELS = {
     "catalogue_item": CatalogueItem,
     "resource_centre_year": ResourceCentreYear,
     "action_plan": ActionPlan,
+    "school_result": SchoolResult,
     "survey": Survey,
     "survey_question": SurveyQuestion,
     "survey_answer": SurveyAnswer,
@@ -73,6 +75,7 @@ NATURAL_KEYS = {
     "catalogue_item": ["municipality_code", "library", "item_key"],
     "resource_centre_year": ["municipality_code", "school_unit_code", "year"],
     "action_plan": ["school_unit_code", "kind", "year"],
+    "school_result": ["school_unit_code", "year"],
     "survey": ["title", "year"],
     "survey_question": ["survey_title", "survey_year", "code"],
     "survey_answer": ["survey_title", "survey_year", "question_code", "respondent_key"],
@@ -486,6 +489,55 @@ def test_surveys(tables):
     assert text["text_value"].str.len().gt(5).all() and text["likert_value"].isna().all()
     assert set(answers["respondent_role"]) == {"librarian", "teacher", "principal", "pupil"}
     assert answers["respondent_key"].str.fullmatch(r"r\d{4}").all()
+
+
+def test_school_results_for_every_school_unit_with_year_9(tables):
+    schools = tables["school"]
+    senior = schools[schools["has_grades_7_9"] & ~schools["has_adapted"]]
+    results = tables["school_result"]
+    assert set(results["school_unit_code"]) == set(senior["school_unit_code"])
+    assert len(results) == len(senior) * len(YEARS)
+    cohorts = tables["school_year"].set_index(["school_unit_code", "year"])["pupils_grade_9"]
+    keyed = results.set_index(["school_unit_code", "year"])
+    assert (keyed["pupils"] == cohorts.loc[keyed.index]).all()  # all cohorts have 10 or more
+    assert not results["suppressed"].any()
+    assert results["mean_merit_value"].between(160, 300).all()
+    assert results["share_all_subjects"].between(0.3, 1).all()
+    assert (results["share_eligible_vocational"] >= results["share_all_subjects"]).all()
+    # whole pupils: the share times the cohort is a count (Skolverket rounds to 0.1 %)
+    met = results["share_all_subjects"] * results["pupils"]
+    assert (abs(met - met.round()) <= results["pupils"] * 0.0005 + 1e-9).all()
+    # "~100": 1-4 pupils not eligible is stored as 100 %, as the importer stores it
+    assert (results["share_eligible_vocational"] == 1.0).sum() > 0
+
+    # a weak association: results follow need, and staffed hours per 100 pupils a little
+    need = tables["school_year"][
+        ["school_unit_code", "year", "share_foreign_background", "share_parents_post_secondary"]
+    ]
+    frame = results.merge(need, on=["school_unit_code", "year"])
+    libraries = library_years(tables)
+    per_100 = libraries.assign(per_100=libraries["staffed"] / libraries["pupils"] * 100)
+    served = tables["library_school"].merge(
+        per_100[["municipality_code", "library", "year", "per_100"]],
+        on=["municipality_code", "library"],
+    )
+    frame = frame.merge(
+        served[["school_unit_code", "year", "per_100"]], on=["school_unit_code", "year"]
+    )
+    assert len(frame) == len(results)
+    design = np.column_stack(
+        [
+            np.ones(len(frame)),
+            frame["share_foreign_background"],
+            frame["share_parents_post_secondary"],
+            frame["per_100"],
+        ]
+    )
+    coef, *_ = np.linalg.lstsq(design, frame["mean_merit_value"].to_numpy(), rcond=None)
+    assert coef[2] > 40  # parents with post-secondary education: higher merit values
+    assert 0.5 < coef[3] < 8  # staffed hours per 100 pupils: weakly higher
+    raw = np.corrcoef(frame["per_100"], frame["mean_merit_value"])[0, 1]
+    assert 0 < raw < 0.6
 
 
 # --------------------------------------------------------------------------- loading

@@ -38,6 +38,10 @@ def test_files_are_in_the_import_formats(demo_files):
     head = (folder / written["catalogues"][0]["file"]).read_text(encoding="utf-8").splitlines()[0]
     assert head.startswith("Streckkod;Titel;Utgivningsår")
     assert written["surveys"] and (folder / written["resource_centre"]).exists()
+    assert len(written["results"]) == 7  # one Skolverket download per school year
+    lines = (folder / written["results"][-1]).read_text(encoding="utf-8-sig").splitlines()
+    assert lines[3] == "Valt läsår: 2025/26;;;;;;;;;;"
+    assert lines[5].startswith("Skola;Skol-enhetskod;Skolkommun;Kommun-kod;Typ av huvudman;")
 
 
 def test_loading_the_files_gives_the_generated_inventory(session, demo_files, tmp_path):
@@ -63,8 +67,18 @@ def test_loading_the_files_gives_the_generated_inventory(session, demo_files, tm
         "collection_year",
         "school",
         "library_year",
+        "school_result",
     ):
         assert counts[table] == expected[table], table
+    # the year-9 results went through Skolverket's raw layout and came back unchanged
+    results_sql = sa.text(
+        "SELECT s.school_unit_code, r.year, r.pupils, r.share_all_subjects,"
+        " r.share_eligible_vocational, r.mean_merit_value, r.suppressed"
+        " FROM school_result r JOIN school s ON s.id = r.school_id ORDER BY 1, 2"
+    )
+    via_results = [tuple(r) for r in session.execute(results_sql)]
+    assert via_results == [tuple(r) for r in direct.execute(results_sql)]
+    assert len(via_results) == len(written["results"]) * 17
     # the catalogue-derived collection rows agree with the catalogue items themselves
     rows = session.execute(
         sa.text(
