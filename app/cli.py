@@ -37,6 +37,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlmodel import Session
 
+from app.cli_auth import CliUserError, add_user_argument, resolve_user
 from inventory import db
 from inventory.importers.problems import ImportRejectedError, format_problems
 from inventory.repository import summary_counts
@@ -61,6 +62,8 @@ def _engine(url: str | None) -> sa.Engine:
 
 def _load_demo(engine: sa.Engine, seed: int) -> str:
     """Write the demo as import files under data/demo and load them through the importers."""
+    from app.cli_users import demo_accounts_note
+    from inventory.accounts import ensure_demo_accounts
     from inventory.demo import DEMO_MUNICIPALITY_CODE
     from inventory.demo_files import import_demo_files, write_demo_files
     from inventory.models import Municipality
@@ -70,7 +73,9 @@ def _load_demo(engine: sa.Engine, seed: int) -> str:
             sa.select(Municipality.id).where(Municipality.code == DEMO_MUNICIPALITY_CODE)
         ).first()
         if exists:
-            return "Exempeldata finns redan i databasen; inget ändrades."
+            created = ensure_demo_accounts(session)
+            changed = "demokonton skapades" if created else "inget ändrades"
+            return f"Exempeldata finns redan i databasen; {changed}. {demo_accounts_note(session)}"
         folder = db.PROJECT_ROOT / "data" / "demo"
         try:
             written = write_demo_files(folder, seed=seed)
@@ -84,11 +89,13 @@ def _load_demo(engine: sa.Engine, seed: int) -> str:
         except ImportRejectedError as exc:
             session.rollback()
             raise CliError(f"exempelfilerna kunde inte läsas in: {exc}") from None
+        ensure_demo_accounts(session, commit=False)
         session.commit()
+        note = demo_accounts_note(session)
     total = sum(sum(r.created.values()) for r in reports)
     return (
         f"Exempeldata inlästa: {total} rader (fiktiva kommuner, seed {seed}) "
-        f"från filerna i {folder}."
+        f"från filerna i {folder}. {note}"
     )
 
 
@@ -179,10 +186,16 @@ def cmd_metrics(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-CLI_USER_ROLE = "projektledare"
-
 #: modules that add subcommands: each has ``add_parsers(sub, common)``
-CLI_EXTENSIONS = ("app.cli_users", "app.cli_audit", "app.cli_export", "app.cli_gdpr")
+CLI_EXTENSIONS = (
+    "app.cli_users",
+    "app.cli_audit",
+    "app.cli_export",
+    "app.cli_gdpr",
+    "app.cli_maintenance",
+    "app.cli_comments",
+    "app.cli_backup",
+)
 
 
 def _param(text: str) -> tuple[str, object]:
@@ -195,25 +208,6 @@ def _param(text: str) -> tuple[str, object]:
     except json.JSONDecodeError:
         value = raw
     return key.strip(), value
-
-
-def _cli_user(session: Session, username: str):
-    """The user ``username``; created with the role projektledare when it does not exist."""
-    from inventory import writes
-    from inventory.models import User
-
-    user = session.execute(sa.select(User).where(User.username == username)).scalar_one_or_none()
-    if user is None:
-        user = writes.add(
-            session,
-            User,
-            {
-                "username": username,
-                "display_name": f"Kommandoraden ({username})",
-                "role": CLI_USER_ROLE,
-            },
-        )
-    return user
 
 
 def _json_out(data: object) -> None:
@@ -262,9 +256,9 @@ def cmd_scenario_run(args: argparse.Namespace) -> int:
         saved = None
         if args.save:
             try:
-                user = _cli_user(session, args.user)
+                user = resolve_user(session, args.user, "scenario.create")
                 row = save_scenario(session, user, args.save, run, year, args.municipality)
-            except (PermissionDeniedError, ValueError) as exc:
+            except (PermissionDeniedError, ValueError) as exc:  # CliUserError is a ValueError
                 session.rollback()
                 raise CliError(str(exc)) from None
             session.commit()
@@ -402,9 +396,7 @@ def _add_scenario_parsers(sub: argparse._SubParsersAction, common: argparse.Argu
     run.add_argument("--year", type=int, help="basår (standard: senaste)")
     run.add_argument("--municipality", metavar="KOD", help="kommunkod (standard: alla)")
     run.add_argument("--save", metavar="NAMN", help="spara som nästa version av NAMN")
-    run.add_argument(
-        "--user", default="cli", help="användarnamn som sparar (skapas som projektledare)"
-    )
+    add_user_argument(run)
     run.set_defaults(handler=cmd_scenario_run)
 
     listing = actions.add_parser("list", parents=[common, output], help="sparade scenarier")
@@ -437,6 +429,11 @@ IMPORTERS: dict[str, tuple[str, str, tuple[str, ...]]] = {
         (),
     ),
     "survey": ("inventory.importers.surveys", "import_survey", ("title", "year")),
+    "results": (
+        "inventory.importers.results",
+        "import_results",
+        ("year", "municipality", "county"),
+    ),
 }
 
 
@@ -446,6 +443,9 @@ def _importer(kind: str) -> Callable:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
+    from app.services.inventory_page import run_import
+    from inventory.permissions import PermissionDeniedError
+
     path = Path(args.file)
     if not path.is_file():
         raise CliError(
@@ -455,9 +455,12 @@ def cmd_import(args: argparse.Namespace) -> int:
     options = {name: getattr(args, name) for name in IMPORTERS[args.kind][2]}
     with Session(engine) as session:
         try:
-            report = _importer(args.kind)(session, path, dry_run=args.dry_run, **options)
+            user = resolve_user(session, args.user, "inventory.edit")
+            session.rollback()  # run_import wants a session with nothing pending
+            report = run_import(session, user, args.kind, path, options, commit=not args.dry_run)
+        except (CliUserError, PermissionDeniedError) as exc:
+            raise CliError(str(exc)) from None
         except ImportRejectedError as exc:
-            session.rollback()
             heading = (
                 f"{path.name}: filen avvisades, inget sparades."
                 if args.lang == "sv"
@@ -466,10 +469,6 @@ def cmd_import(args: argparse.Namespace) -> int:
             print(heading, file=sys.stderr)
             print(format_problems(exc.problems, args.lang), file=sys.stderr)
             return EXIT_BAD_INPUT
-        if args.dry_run:
-            session.rollback()
-        else:
-            session.commit()
     if args.json:
         print(json.dumps(report.to_dict(), ensure_ascii=False, sort_keys=True, default=str))
     else:
@@ -493,6 +492,7 @@ def _add_import_parsers(sub: argparse._SubParsersAction, common: argparse.Argume
     options.add_argument("--dry-run", action="store_true", help="validera bara, spara inget")
     options.add_argument("--lang", choices=["sv", "en"], default="sv", help="språk för fel")
     options.add_argument("--json", action="store_true", help="maskinläsbar sammanfattning")
+    add_user_argument(options)
     imp = sub.add_parser("import", help="läs in filer (validering först, allt eller inget)")
     kinds = imp.add_subparsers(dest="kind", required=True)
 
@@ -530,6 +530,14 @@ def _add_import_parsers(sub: argparse._SubParsersAction, common: argparse.Argume
     survey = kinds.add_parser("survey", parents=[common, options], help="enkätsvar (lång/bred)")
     survey.add_argument("--title", help="enkätens titel (bred layout)")
     survey.add_argument("--year", type=int, help="enkätens år (bred layout)")
+    results = kinds.add_parser(
+        "results", parents=[common, options], help="Skolverkets slutbetyg årskurs 9 per skolenhet"
+    )
+    results.add_argument("--year", type=int, help="läsårets första år (standard: ur filen)")
+    results.add_argument(
+        "--municipality", action="append", metavar="KOD", help="bara dessa kommunkoder"
+    )
+    results.add_argument("--county", metavar="KOD", help="bara detta län (2 siffror)")
     imp.set_defaults(handler=cmd_import)
 
     template = sub.add_parser("template", help="skriv importmallar")
@@ -593,4 +601,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # `python -m app.cli` runs this file as __main__; the subcommand modules import app.cli,
+    # whose CliError must be the one main() catches, so run that module's main.
+    from app.cli import main as module_main
+
+    sys.exit(module_main())

@@ -133,6 +133,22 @@ PAGES: tuple[PageSpec, ...] = (
         "audit.view",
         "nav.section.admin",
     ),
+    PageSpec(
+        "app/pages/privacy.py",
+        "nav.privacy",
+        ":material/shield_person:",
+        "personuppgifter",
+        "users.manage",
+        "nav.section.admin",
+    ),
+    PageSpec(
+        "app/pages/accessibility.py",
+        "nav.accessibility",
+        ":material/accessibility_new:",
+        "tillganglighet",
+        "inventory.view",
+        "nav.section.admin",
+    ),
 )
 
 

@@ -240,6 +240,7 @@ def test_import_tab_offers_every_kind_with_its_options(demo_app):
         "Katalogexport från biblioteksdatasystem",
         "Regionala resurscentrets statistik",
         "Enkätsvar",
+        "Slutbetyg årskurs 9 (Skolverket)",
     ]
     assert len(importer.file_uploader) == 1
     assert at.button(key="inventory_import_check").disabled  # no file yet
