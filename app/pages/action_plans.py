@@ -1,11 +1,14 @@
 """Handlingsplaner / Action plans: library, reading-promotion and MIL plans per school unit.
 
 Layout and calls only: data comes from :mod:`app.state` and :mod:`app.state_action_plans`,
-figures from :mod:`app.services.action_plans`.
+figures from :mod:`app.services.action_plans`. Project leaders and administrators edit one plan
+at a time through :func:`inventory.action_plan_service.save_plan`, which checks the permission
+itself and refuses a save when somebody else saved the plan after the editor loaded it.
 """
 
 import altair as alt
 import streamlit as st
+from sqlmodel import Session
 
 from app import state, state_action_plans
 from app.components.kpi import Kpi, metric_row
@@ -13,6 +16,22 @@ from app.components.page import start_page
 from app.i18n import fmt_int, fmt_percent, t
 from app.services import action_plans as svc
 from app.services.follow_up import vega_locale
+from app.session import current_user
+from inventory.action_plan_service import (
+    PlanSnapshot,
+    StalePlanError,
+    load_plan,
+    plan_changes,
+    save_plan,
+)
+from inventory.permissions import PermissionDeniedError, can
+from inventory.writes import InventoryValidationError
+
+LOADED_KEY = "action_plans_edit_loaded"
+FLASH_KEY = "action_plans_edit_flash"
+STATUS_KEY = "action_plans_edit_status"
+DATE_KEY = "action_plans_edit_adopted"
+LINK_KEY = "action_plans_edit_link"
 
 page = start_page("action_plans")
 lang, filters, municipality = page.lang, page.filters, page.municipality
@@ -111,6 +130,174 @@ with st.container(key="action_plans_matrix"):
         alt=t("action_plans.matrix_alt"),
     )
     st.caption(t("action_plans.matrix_caption"))
+
+# --------------------------------------------------------------------------- editing
+
+
+def plan_name(snapshot: PlanSnapshot) -> str:
+    """The plan named for a Markdown element (the school's name escaped)."""
+    return t(
+        "action_plans.edit.plan_name",
+        school=svc.escape_markdown(snapshot.school_name),
+        kind=kind_label(snapshot.kind),
+        year=snapshot.year,
+    )
+
+
+def load_into_editor(school_id: int, kind: str) -> PlanSnapshot:
+    """Read the plan now and put its values into the form; the snapshot keeps the version the
+    save will be checked against."""
+    with Session(state.get_engine()) as session:
+        snapshot = load_plan(session, school_id, year, kind)
+    st.session_state[LOADED_KEY] = snapshot
+    st.session_state[STATUS_KEY] = snapshot.status
+    st.session_state[DATE_KEY] = snapshot.adopted_date
+    st.session_state[LINK_KEY] = snapshot.document_link or ""
+    return snapshot
+
+
+def forget_loaded() -> None:
+    st.session_state.pop(LOADED_KEY, None)
+
+
+def problem_text(field: str | None) -> str:
+    if field in ("document_link", "status", "adopted_date"):
+        return t(f"action_plans.edit.problem.{field}")
+    return t("action_plans.edit.problem.other", field=field or "–")
+
+
+def render_editor() -> None:
+    """Choose a school unit and a plan, edit it in a form, save it."""
+    schools = svc.school_choices(matrix)
+    with st.container(horizontal=True):
+        school_id = st.selectbox(
+            t("action_plans.edit.school"),
+            list(schools),
+            format_func=lambda i: schools.get(i, str(i)),
+            key="action_plans_edit_school",
+        )
+        kind = st.selectbox(
+            t("action_plans.edit.kind"),
+            svc.PLAN_KINDS,
+            format_func=kind_label,
+            key="action_plans_edit_kind",
+        )
+    snapshot = st.session_state.get(LOADED_KEY)
+    wanted = (int(school_id), year, kind)
+    if not isinstance(snapshot, PlanSnapshot) or (
+        (snapshot.school_id, snapshot.year, snapshot.kind) != wanted
+    ):
+        try:
+            snapshot = load_into_editor(int(school_id), kind)
+        except state.DATABASE_ERRORS as exc:
+            st.error(t("overview.database_error", reason=state.error_reason(exc)))
+            return
+    flash = st.session_state.pop(FLASH_KEY, None)
+    if flash:
+        st.success(flash, icon=":material/check_circle:")
+    if snapshot.exists:
+        st.caption(
+            t("action_plans.edit.version", plan=plan_name(snapshot), version=snapshot.row_version)
+        )
+    else:
+        st.caption(t("action_plans.edit.new", plan=plan_name(snapshot)))
+    with st.form("action_plans_edit_form", enter_to_submit=False):
+        status = st.selectbox(
+            t("action_plans.edit.status"),
+            svc.EDIT_STATUSES,
+            format_func=status_label,
+            key=STATUS_KEY,
+        )
+        adopted = st.date_input(
+            t("action_plans.edit.adopted"),
+            key=DATE_KEY,
+            min_value=svc.FIRST_DATE,
+            max_value=svc.LAST_DATE,
+            format="YYYY-MM-DD",
+            help=t("action_plans.edit.adopted_help"),
+        )
+        link = st.text_input(
+            t("action_plans.edit.link"),
+            key=LINK_KEY,
+            max_chars=1000,
+            placeholder=t("action_plans.edit.link_placeholder"),
+            help=t("action_plans.edit.link_help"),
+        )
+        submitted = st.form_submit_button(
+            t("action_plans.edit.save"),
+            key="action_plans_edit_save",
+            type="primary",
+            icon=":material/save:",
+        )
+    if not submitted:
+        return
+    edited = {"status": status, "adopted_date": adopted, "document_link": link}
+    if snapshot.exists and not plan_changes(snapshot, edited):
+        st.info(t("action_plans.edit.nothing"), icon=":material/info:")
+        return
+    try:
+        with Session(state.get_engine()) as session:
+            result = save_plan(
+                session,
+                user,
+                school_id=snapshot.school_id,
+                year=snapshot.year,
+                kind=snapshot.kind,
+                expected_version=snapshot.row_version,
+                **edited,
+            )
+    except StalePlanError as exc:
+        with st.container(key="action_plans_edit_stale"):
+            if exc.changed_by and exc.changed_at:
+                message = t(
+                    "action_plans.edit.stale",
+                    plan=plan_name(snapshot),
+                    user=svc.escape_markdown(exc.changed_by),
+                    time=svc.local_time_text(exc.changed_at),
+                )
+            else:
+                message = t("action_plans.edit.stale_unknown", plan=plan_name(snapshot))
+            st.error(message, icon=":material/sync_problem:")
+            st.button(
+                t("action_plans.edit.reload"),
+                key="action_plans_edit_reload",
+                on_click=forget_loaded,
+                icon=":material/refresh:",
+            )
+        return
+    except InventoryValidationError as exc:
+        with st.container(key="action_plans_edit_errors"):
+            st.error(
+                "\n".join(
+                    [t("action_plans.edit.invalid")]
+                    + [f"- {problem_text(p.field)}" for p in exc.problems]
+                ),
+                icon=":material/error:",
+            )
+        return
+    except PermissionDeniedError:
+        st.error(t("action_plans.edit.not_allowed"), icon=":material/block:")
+        return
+    except state.DATABASE_ERRORS as exc:
+        st.error(t("action_plans.edit.write_error", reason=state.error_reason(exc)))
+        return
+    state.clear_data_caches()
+    state_action_plans.clear_caches()
+    forget_loaded()
+    st.session_state[FLASH_KEY] = (
+        t("action_plans.edit.created", plan=plan_name(result.plan))
+        if result.created
+        else t("action_plans.edit.saved", plan=plan_name(result.plan), count=len(result.changes))
+    )
+    st.rerun()
+
+
+user = current_user()
+if can(user, "inventory.edit"):
+    with st.container(key="action_plans_edit"):
+        st.subheader(t("action_plans.edit.heading", year=year))
+        st.caption(t("action_plans.edit.caption"))
+        render_editor()
 
 # --------------------------------------------------------------------------- status chart
 with st.container(key="action_plans_status"):

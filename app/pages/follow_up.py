@@ -8,11 +8,12 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from app import state, state_follow_up
+from app import state, state_follow_up, state_surveys
 from app.components.page import start_page
 from app.components.synced import synced_widget
 from app.i18n import fmt_int, fmt_number, t
 from app.services import follow_up as svc
+from app.services import surveys as survey_svc
 from metrics.indicators import INDICATORS
 
 page = start_page("follow_up")
@@ -417,7 +418,12 @@ with tab_surveys, st.container(key="follow_up_surveys"):
     except state.DATABASE_ERRORS as exc:
         st.error(t("overview.database_error", reason=state.error_reason(exc)))
         st.stop()
-    with_answers = surveys[surveys["survey_id"].isin(answers_here["survey_id"].dropna())]
+    # surveys answered in skolbib have their own section below, by role and school unit
+    in_app = state_surveys.app_surveys()["survey_id"]
+    with_answers = surveys[
+        surveys["survey_id"].isin(answers_here["survey_id"].dropna())
+        & ~surveys["survey_id"].isin(in_app)
+    ]
     if with_answers.empty:
         st.info(
             t("follow_up.no_surveys", municipality=municipality["name"]), icon=":material/info:"
@@ -563,3 +569,100 @@ with tab_surveys, st.container(key="follow_up_surveys"):
                 alt=t("follow_up.text_alt"),
             )
             st.caption(t("follow_up.text_caption", count=fmt_int(len(texts))))
+
+# --------------------------------------------------------------------------- surveys in skolbib
+with tab_surveys, st.container(key="follow_up_app_surveys"):
+    st.subheader(t("surveys.results.heading"))
+    try:
+        made = state_surveys.app_surveys()
+    except state.DATABASE_ERRORS as exc:
+        st.error(t("overview.database_error", reason=state.error_reason(exc)))
+        st.stop()
+    answered = made[made["published"] & (made["participants"] > 0)]
+    if answered.empty:
+        st.info(t("surveys.results.none"), icon=":material/info:")
+    else:
+        app_titles = {int(r.survey_id): f"{r.title} ({r.year})" for r in answered.itertuples()}
+        app_survey = st.selectbox(
+            t("surveys.results.survey"),
+            list(app_titles),
+            format_func=lambda i: app_titles.get(i, str(i)),
+            key="follow_up_app_survey",
+        )
+        try:
+            results = state_surveys.results(app_survey)
+        except state.DATABASE_ERRORS as exc:
+            st.error(t("overview.database_error", reason=state.error_reason(exc)))
+            st.stop()
+        st.caption(
+            t(
+                "surveys.results.caption",
+                respondents=fmt_int(results.respondents),
+                minimum=results.min_group,
+            )
+        )
+        role_names = {
+            r: t(f"surveys.results.role.{r}")
+            for r in ("librarian", "teacher", "principal", "pupil", "all")
+        }
+        likert_table = survey_svc.results_table(
+            results.likert,
+            lang,
+            role_labels=role_names,
+            all_schools=t("surveys.results.all_schools"),
+            no_school=t("surveys.results.no_school"),
+            suppressed=t("surveys.results.suppressed"),
+        )
+        if likert_table.empty:
+            st.info(t("surveys.results.no_likert"))
+        else:
+            # questions and school names are user text: shown in the data grid as plain text
+            st.dataframe(
+                likert_table,
+                hide_index=True,
+                column_config={
+                    "question": text(t("surveys.results.col.question"), width="large"),
+                    "role": text(t("surveys.results.col.role")),
+                    "school": text(t("surveys.results.col.school")),
+                    "respondents": number(t("surveys.results.col.respondents"), format="localized"),
+                    "mean": number(
+                        t("surveys.results.col.mean"),
+                        help=t("surveys.results.col.mean_help"),
+                        format="localized",
+                        step=0.01,
+                    ),
+                    "note": text(t("surveys.results.col.note")),
+                },
+                alt=t("surveys.results.table_alt"),
+            )
+        st.markdown(f"**{t('surveys.results.texts_heading')}**")
+        if results.texts.empty:
+            st.info(t("surveys.results.no_texts"))
+        else:
+            texts_shown = results.texts
+            st.dataframe(
+                pd.DataFrame(
+                    {
+                        "question": survey_svc.question_text(texts_shown, lang),
+                        "role": texts_shown["respondent_role"].map(role_names),
+                        "school": texts_shown["school_name"].fillna(t("surveys.results.no_school")),
+                        "answer": texts_shown["text_value"],
+                    }
+                ),
+                hide_index=True,
+                column_config={
+                    "question": text(t("surveys.results.col.question")),
+                    "role": text(t("surveys.results.col.role")),
+                    "school": text(t("surveys.results.col.school")),
+                    "answer": text(t("surveys.results.col.answer"), width="large"),
+                },
+                alt=t("surveys.results.texts_alt"),
+            )
+        if results.hidden_texts:
+            st.caption(
+                t(
+                    "surveys.results.hidden_texts",
+                    count=fmt_int(results.hidden_texts),
+                    minimum=results.min_group,
+                )
+            )

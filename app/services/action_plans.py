@@ -10,11 +10,16 @@ revised, but the inventory cannot tell).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
 
 import pandas as pd
 
-from inventory.models import ActionPlanKind, ActionPlanStatus
+from inventory.action_plan_service import safe_document_link
+from inventory.models import FIRST_YEAR, LAST_YEAR, ActionPlanKind, ActionPlanStatus
 
 #: Plan kinds in display order.
 PLAN_KINDS: tuple[str, ...] = tuple(k.value for k in ActionPlanKind)
@@ -45,6 +50,11 @@ STATUS_COLOURS: dict[str, str] = {
 }
 
 SCHOOL_COLUMNS = ["school_id", "school_name", "school_unit_code", "district", "pupils"]
+#: Statuses a person can set in the editor (best first).
+EDIT_STATUSES: tuple[str, ...] = tuple(s for s in STATUSES if s != NOT_RECORDED)
+LOCAL_ZONE = ZoneInfo("Europe/Stockholm")
+#: The dates the editor accepts (the inventory's years).
+FIRST_DATE, LAST_DATE = date(FIRST_YEAR, 1, 1), date(LAST_YEAR, 12, 31)
 
 
 def plan_matrix(schools: pd.DataFrame, plans: pd.DataFrame) -> pd.DataFrame:
@@ -62,7 +72,8 @@ def plan_matrix(schools: pd.DataFrame, plans: pd.DataFrame) -> pd.DataFrame:
     pandas.DataFrame
         :data:`SCHOOL_COLUMNS` (``pupils`` is ``pupils_total``), then for each kind ``k`` of
         :data:`PLAN_KINDS`: ``k_status`` (a status or ``"not_recorded"``), ``k_adopted_date``
-        (NaT when none) and ``k_document_link`` (missing when none). Sorted by school name.
+        (NaT when none) and ``k_document_link`` (missing when none, or when the stored text is
+        not an ``http``/``https`` address). Sorted by school name.
     """
     frame = schools.rename(columns={"pupils_total": "pupils"}).reindex(columns=SCHOOL_COLUMNS)
     frame["pupils"] = pd.to_numeric(frame["pupils"], errors="coerce").astype("Int64")
@@ -76,7 +87,10 @@ def plan_matrix(schools: pd.DataFrame, plans: pd.DataFrame) -> pd.DataFrame:
                 "school_id": rows["school_id"].astype("int64"),
                 f"{kind}_status": rows["status"].astype(object),
                 f"{kind}_adopted_date": pd.to_datetime(rows["adopted_date"]),
-                f"{kind}_document_link": rows["document_link"].astype("string"),
+                # only http(s) addresses become links: never a javascript: or data: address
+                f"{kind}_document_link": rows["document_link"]
+                .map(safe_document_link)
+                .astype("string"),
             }
         )
         frame = frame.merge(rows, on="school_id", how="left")
@@ -149,3 +163,35 @@ def status_counts(matrix: pd.DataFrame) -> pd.DataFrame:
                 }
             )
     return pd.DataFrame(rows, columns=["kind", "status", "schools", "share", "order"])
+
+
+# --------------------------------------------------------------------------- editing
+
+
+def school_choices(matrix: pd.DataFrame) -> dict[int, str]:
+    """School id -> "name (school unit code)", in the matrix's order (for the editor)."""
+    return {
+        int(i): f"{name} ({code})"
+        for i, name, code in zip(
+            matrix["school_id"], matrix["school_name"], matrix["school_unit_code"], strict=True
+        )
+    }
+
+
+def local_time_text(at: datetime, now: datetime | None = None) -> str:
+    """A moment as a Swede reads it: ``"14:05"`` when it is today in Sweden, else
+    ``"14:05 (2025-03-01)"``. ``now`` defaults to the current time."""
+    local = at.astimezone(LOCAL_ZONE)
+    today = (now or datetime.now(LOCAL_ZONE)).astimezone(LOCAL_ZONE).date()
+    clock = local.strftime("%H:%M")
+    return clock if local.date() == today else f"{clock} ({local.date().isoformat()})"
+
+
+_ASCII_PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
+
+
+def escape_markdown(text: Any) -> str:
+    """``text`` on one line with every ASCII punctuation character backslash-escaped, so a
+    school or user name shown in a Markdown element (a caption, an alert) stays plain text."""
+    line = " ".join(str(text).split())
+    return _ASCII_PUNCTUATION.sub(r"\\\1", line)

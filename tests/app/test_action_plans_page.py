@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 
+import pandas as pd
 import pytest
+import sqlalchemy as sa
 from sqlmodel import Session
 from streamlit.testing.v1 import AppTest
 
 from app.session import ROLES
 from inventory import repository
+from inventory.action_plan_service import load_plan, save_plan
 from inventory.db import make_engine
-from tests.app.conftest import ENTRYPOINT
+from tests.app.conftest import ENTRYPOINT, account
 
 PAGE = "app/pages/action_plans.py"
 TIMEOUT = 60
@@ -135,3 +139,190 @@ def test_english_switch(demo_app):
         .value["library_plan_status"]
         .str.contains("Adopted|Missing|Draft|revision|No information")
     ).all()
+
+
+# --------------------------------------------------------------------------- editing
+
+
+def open_as(url: str, role: str, username: str | None = None) -> AppTest:
+    at = AppTest.from_file(ENTRYPOINT, default_timeout=TIMEOUT)
+    at.session_state["user"] = account(url, username or f"konto-{role}", role)
+    at.run()
+    at.switch_page(PAGE).run()
+    assert not at.exception, [e.message for e in at.exception]
+    return at
+
+
+def fetch(url: str, sql: str, **params) -> list[tuple]:
+    engine = make_engine(url)
+    with engine.connect() as connection:
+        rows = [tuple(r) for r in connection.execute(sa.text(sql), params)]
+    engine.dispose()
+    return rows
+
+
+def plan(url: str, school_id: int, year: int, kind: str) -> tuple | None:
+    rows = fetch(
+        url,
+        "SELECT id, status, adopted_date, document_link, row_version FROM action_plan"
+        " WHERE school_id = :s AND year = :y AND kind = :k",
+        s=school_id,
+        y=year,
+        k=kind,
+    )
+    return rows[0] if rows else None
+
+
+def editor_target(at: AppTest) -> tuple[int, int, str]:
+    return (
+        at.selectbox(key="action_plans_edit_school").value,
+        at.selectbox(key="year_sv").value,
+        at.selectbox(key="action_plans_edit_kind").value,
+    )
+
+
+def fill(at: AppTest, status: str, adopted: date | None, link: str) -> None:
+    at.selectbox(key="action_plans_edit_status").set_value(status)
+    at.date_input(key="action_plans_edit_adopted").set_value(adopted)
+    at.text_input(key="action_plans_edit_link").set_value(link)
+    at.button(key="action_plans_edit_save").click().run()
+    assert not at.exception, [e.message for e in at.exception]
+
+
+def test_project_leader_edits_a_plan_and_every_change_is_audited(writable_demo_app):
+    url = writable_demo_app
+    at = open_as(url, "projektledare", "pl")
+    school_id, year, kind = editor_target(at)
+    before = plan(url, school_id, year, kind)
+    status = "under_revision" if before and before[1] == "adopted" else "adopted"
+    fill(at, status, date(2024, 2, 1), "https://kommun.example/plan.pdf")
+
+    after = plan(url, school_id, year, kind)
+    assert (after[1], str(after[2]), after[3]) == (
+        status,
+        "2024-02-01",
+        "https://kommun.example/plan.pdf",
+    )
+    assert after[4] == (before[4] + 1 if before else 1)
+    audit = fetch(
+        url,
+        "SELECT username, action, entity, entity_id, field, new_value FROM audit_entry"
+        " WHERE entity = 'action_plan' ORDER BY id",
+    )
+    new = {
+        "status": status,
+        "adopted_date": "2024-02-01",
+        "document_link": "https://kommun.example/plan.pdf",
+    }
+    old = dict(zip(new, before[1:4], strict=True)) if before else dict.fromkeys(new)
+    changed = [f for f in new if (None if old[f] is None else str(old[f])) != new[f]]
+    action = "edit" if before else "create"
+    assert audit == [("pl", action, "action_plan", str(after[0]), f, new[f]) for f in changed]
+    assert at.success[0].value.startswith(("Sparat", "Skapat"))
+    # the matrix, read again after the save, shows the new status
+    [(unit_code,)] = fetch(url, "SELECT school_unit_code FROM school WHERE id = :i", i=school_id)
+    row = matrix(at).value.set_index("school_unit_code").loc[unit_code]
+    expected = "✅ Antagen" if status == "adopted" else "🔄 Under revidering"
+    assert row[f"{kind}_status"] == expected
+    # the form now holds the saved version: saving unchanged values writes nothing
+    at.button(key="action_plans_edit_save").click().run()
+    assert [i.value for i in at.info if "Inget att spara" in i.value]
+    assert plan(url, school_id, year, kind)[4] == after[4]
+
+
+def test_a_stale_save_is_refused_and_reload_shows_the_other_save(writable_demo_app):
+    url = writable_demo_app
+    at = open_as(url, "projektledare", "pl")
+    school_id, year, kind = editor_target(at)
+    other = account(url, "bertil", "projektledare")
+    # somebody else saves the plan after the page loaded it
+    engine = make_engine(url)
+    with Session(engine) as session:
+        loaded = load_plan(session, school_id, year, kind)
+    with Session(engine) as session:
+        save_plan(
+            session,
+            other,
+            school_id=school_id,
+            year=year,
+            kind=kind,
+            status="draft",
+            document_link="https://kommun.example/bertil.pdf",
+            expected_version=loaded.row_version,
+        )
+    engine.dispose()
+    theirs = plan(url, school_id, year, kind)
+
+    fill(at, "adopted", date(2024, 3, 3), "https://kommun.example/pl.pdf")
+    stale = at.container(key="action_plans_edit_stale")
+    [message] = [e.value for e in stale.error]
+    assert message.startswith("Handlingsplanen för ")
+    assert " ändrades av bertil kl. " in message
+    assert message.endswith("efter att du öppnade den – ladda om.")
+    assert plan(url, school_id, year, kind) == theirs  # nothing of pl's save was written
+    assert not fetch(url, "SELECT id FROM audit_entry WHERE username = 'pl'")
+
+    at.button(key="action_plans_edit_reload").click().run()
+    assert not at.exception
+    assert at.selectbox(key="action_plans_edit_status").value == "draft"
+    assert at.text_input(key="action_plans_edit_link").value == "https://kommun.example/bertil.pdf"
+    fill(at, "adopted", date(2024, 3, 3), "https://kommun.example/pl.pdf")
+    saved = plan(url, school_id, year, kind)
+    assert (saved[1], str(saved[2]), saved[3], saved[4]) == (
+        "adopted",
+        "2024-03-03",
+        "https://kommun.example/pl.pdf",
+        theirs[4] + 1,
+    )
+
+
+@pytest.mark.parametrize("link", ["javascript:alert(1)", "ftp://kommun.example/plan.pdf"])
+def test_a_bad_link_is_refused_and_nothing_changes(writable_demo_app, link):
+    url = writable_demo_app
+    at = open_as(url, "admin")
+    school_id, year, kind = editor_target(at)
+    before = fetch(url, "SELECT * FROM action_plan ORDER BY id")
+    fill(at, "adopted", None, link)
+    errors = at.container(key="action_plans_edit_errors")
+    assert "https://" in errors.error[0].value and "Länken" in errors.error[0].value
+    assert fetch(url, "SELECT * FROM action_plan ORDER BY id") == before
+    assert not fetch(url, "SELECT id FROM audit_entry WHERE entity = 'action_plan'")
+
+
+def test_a_stored_javascript_link_is_never_rendered(writable_demo_app):
+    url = writable_demo_app
+    at = open_as(url, "referensgrupp")
+    year = at.selectbox(key="year_sv").value
+    unit_code = matrix(at).value["school_unit_code"].iloc[0]
+    [(school_id,)] = fetch(url, "SELECT id FROM school WHERE school_unit_code = :c", c=unit_code)
+    engine = make_engine(url)
+    with engine.begin() as connection:
+        connection.execute(
+            sa.text(
+                "DELETE FROM action_plan"
+                " WHERE school_id = :s AND year = :y AND kind = 'library_plan'"
+            ),
+            {"s": school_id, "y": year},
+        )
+        connection.execute(
+            sa.text(
+                "INSERT INTO action_plan"
+                " (school_id, year, kind, status, document_link, row_version)"
+                " VALUES (:s, :y, 'library_plan', 'adopted', 'javascript:alert(1)', 1)"
+            ),
+            {"s": school_id, "y": year},
+        )
+    engine.dispose()
+    at = open_as(url, "referensgrupp")
+    links = matrix(at).value.set_index("school_unit_code")["library_plan_document_link"]
+    assert pd.isna(links.loc[unit_code])
+    assert not links.dropna().str.lower().str.startswith("javascript").any()
+
+
+@pytest.mark.parametrize("role", ["referensgrupp", "chef"])
+def test_no_edit_controls_without_the_edit_permission(writable_demo_app, role):
+    at = open_as(writable_demo_app, role)
+    with pytest.raises(KeyError):
+        at.get_by_key("action_plans_edit")
+    assert not at.form_submit_button
+    assert "action_plans_edit_save" not in {b.key for b in at.button}

@@ -6,16 +6,17 @@ import json
 
 import pandas as pd
 import pytest
+import sqlalchemy as sa
 from sqlmodel import Session
 from streamlit import dataframe_util
 from streamlit.testing.v1 import AppTest
 
 from app.services import follow_up as svc
 from app.session import ROLES
-from inventory import repository
+from inventory import repository, survey_service
 from inventory.db import make_engine
 from metrics.indicators import library_indicators
-from tests.app.conftest import ENTRYPOINT
+from tests.app.conftest import ENTRYPOINT, account
 
 PAGE = "app/pages/follow_up.py"
 TIMEOUT = 60
@@ -190,3 +191,97 @@ def test_english_switch(demo_app):
     assert trend_fields(spec) == {"staffed_hours_per_100_pupils"}
     text = at.container(key="follow_up_verdicts").markdown[0].value
     assert "disparity" in text or "cannot be compared" in text
+
+
+# --------------------------------------------------------------------------- surveys in skolbib
+
+
+def _answered_in_app(url: str) -> tuple[int, str, str]:
+    """A survey answered in skolbib by seven accounts; returns its id and two school names.
+
+    q1 (scale): librarians at school A 4, 4, 5; teachers at A 2, 3, 5; one teacher at B 1.
+    q2 (text): a teacher at A and the teacher at B.
+    """
+    engine = make_engine(url)
+    leader = account(url, "pl", "projektledare")
+    with Session(engine) as session:
+        (a, name_a), (b, name_b) = session.execute(
+            sa.text("SELECT id, name FROM school ORDER BY id LIMIT 2")
+        ).all()
+        survey = survey_service.create_survey(
+            session,
+            leader,
+            title="Biblioteket i vardagen",
+            year=2025,
+            audience_role="referensgrupp",
+            questions=[
+                survey_service.QuestionSpec("Eleverna hittar det de söker.", "likert"),
+                survey_service.QuestionSpec("Vad saknas?", "text"),
+            ],
+        )
+        survey_id = survey.id
+        survey_service.publish(session, leader, survey_id)
+        q1, q2 = session.execute(
+            sa.text("SELECT id FROM survey_question WHERE survey_id = :s ORDER BY id"),
+            {"s": survey_id},
+        ).scalars()
+    plan = [
+        ("librarian", a, {q1: 4}),
+        ("librarian", a, {q1: 4}),
+        ("librarian", a, {q1: 5}),
+        ("teacher", a, {q1: 2, q2: "Mer tid för läsning"}),
+        ("teacher", a, {q1: 3}),
+        ("teacher", a, {q1: 5}),
+        ("teacher", b, {q1: 1, q2: "Bara jag svarade härifrån"}),
+    ]
+    for number, (role, school, values) in enumerate(plan, start=1):
+        person = account(url, f"svarande{number}", "referensgrupp")
+        with Session(engine) as session:
+            survey_service.answer(
+                session, person, survey_id, respondent_role=role, school_id=school, answers=values
+            )
+    engine.dispose()
+    return survey_id, name_a, name_b
+
+
+def test_in_app_survey_results_by_role_and_school(writable_demo_app):
+    survey_id, school_a, school_b = _answered_in_app(writable_demo_app)
+    at = open_page()
+    section = at.container(key="follow_up_app_surveys")
+    assert at.selectbox(key="follow_up_app_survey").value == survey_id
+    assert "7 har svarat" in section.caption[0].value
+    table = section.dataframe[0].value
+    hidden = "För få svarande för att visas"
+    rows = [
+        (r.role, r.school, r.respondents, None if pd.isna(r.mean) else round(r.mean, 4), r.note)
+        for r in table.itertuples()
+    ]
+    # hand computation (see _answered_in_app): the lone teacher at B is hidden, and so are the
+    # teachers' total (4 − 3 would reveal B) and the overall total (it would too)
+    assert rows == [
+        ("Bibliotekspersonal", school_a, 3, round(13 / 3, 4), ""),
+        ("Bibliotekspersonal", "Alla skolenheter", 3, round(13 / 3, 4), ""),
+        ("Lärare", school_a, 3, round(10 / 3, 4), ""),
+        ("Lärare", school_b, 1, None, hidden),
+        ("Lärare", "Alla skolenheter", 4, None, hidden),
+        ("Alla svarande", "Alla skolenheter", 7, None, hidden),
+    ]
+    assert set(table["question"]) == {"Eleverna hittar det de söker."}
+    texts = section.dataframe[1].value
+    assert texts[["role", "school", "answer"]].values.tolist() == [
+        ["Lärare", school_a, "Mer tid för läsning"]
+    ]
+    assert section.caption[-1].value == (
+        "1 fritextsvar visas inte: de kommer från grupper med färre än 3 svarande."
+    )
+    # answers are plain text in the grid, never Markdown; the survey is not among the imported
+    assert all("Mer tid" not in m.value for m in at.markdown)
+    assert survey_id not in at.selectbox(key="follow_up_survey_sv").options
+
+
+def test_no_in_app_answers_says_so(demo_app):
+    at = open_page()
+    section = at.container(key="follow_up_app_surveys")
+    assert [i.value for i in section.info] == [
+        "Ingen enkät som besvaras i skolbib har fått svar ännu."
+    ]
