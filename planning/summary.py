@@ -46,9 +46,10 @@ from inventory.models import (
 )
 from inventory.permissions import require
 from metrics.indicators import INDICATORS, library_indicators
+from metrics.outcomes import association_summary
 from metrics.standards import CHECKS, DEFAULT_REFERENCE_PATH, load_reference_values
 from planning.scenario_store import compare_scenarios, load_scenario
-from planning.summary_text import LANGUAGES, format_number, text
+from planning.summary_text import LANGUAGES, MISSING, format_number, text
 
 __all__ = [
     "ALL_LAW",
@@ -1015,4 +1016,59 @@ def build_summary(
             for s in scenarios
             if s.base_year != year
         ),
+        outcomes=_outcomes(session, codes, year, schools, data.indicators, lang),
+    )
+
+
+def _outcomes(
+    session: Session,
+    codes: list[str],
+    year: int,
+    schools: pd.DataFrame,
+    indicators: pd.DataFrame,
+    lang: str,
+) -> OutcomesSection | None:
+    """Year-9 results beside library provision, when the scope has results for the year."""
+    results = repository.school_results(session, years=[year], municipalities=codes)
+    if results.empty:
+        return None
+    table = association_summary(results, schools, indicators)
+
+    def interval(r: float, low: float, high: float) -> str:
+        if pd.isna(r):
+            return MISSING
+        return text(
+            "outcomes.interval",
+            lang,
+            r=format_number(r, 2, lang),
+            low=format_number(low, 2, lang),
+            high=format_number(high, 2, lang),
+        )
+
+    rows = pd.DataFrame(
+        {
+            text("outcomes.col.indicator", lang): [
+                text(f"outcomes.indicator.{name}", lang) for name in table["indicator"]
+            ],
+            text("outcomes.col.outcome", lang): [
+                text(f"outcomes.outcome.{name}", lang) for name in table["outcome"]
+            ],
+            text("outcomes.col.schools", lang): table["n_schools"].astype(int),
+            text("outcomes.col.r", lang): [
+                interval(*v) for v in zip(table["r"], table["r_low"], table["r_high"], strict=True)
+            ],
+            text("outcomes.col.r_adjusted", lang): [
+                interval(*v)
+                for v in zip(
+                    table["r_adjusted"],
+                    table["r_adjusted_low"],
+                    table["r_adjusted_high"],
+                    strict=True,
+                )
+            ],
+            text("outcomes.col.excluded", lang): table["excluded"].astype(int),
+        }
+    )
+    return OutcomesSection(
+        title=text("outcomes.title", lang), note=text("outcomes.note", lang), table=rows
     )

@@ -141,6 +141,30 @@ TEXT: dict[str, dict[str, str]] = {
         "scenario.base_year_note": (
             "Scenariot {scenario} bygger på inventeringsår {base_year}; rapporten gäller {year}."
         ),
+        "outcomes.title": "Elevresultat i årskurs 9 och skolbiblioteken",
+        "outcomes.note": (
+            "Elevviktade samband över skolenheter mellan bibliotekets resurser och "
+            "skolenhetens slutbetyg i årskurs 9, med 95 % bootstrapintervall, och samma samband "
+            "sedan resultatet justerats för behov (andel elever med utländsk bakgrund och "
+            "andel med eftergymnasialt utbildade föräldrar). Ett samband visar inte att "
+            "biblioteket påverkar resultaten: båda beror på sådant som siffrorna inte fångar, "
+            "och få skolenheter ger breda intervall. Skolenheter med sekretessmarkerade värden "
+            "eller färre än 10 elever ingår inte. Källa: Skolverket (bearbetad)."
+        ),
+        "outcomes.col.indicator": "Biblioteksmått",
+        "outcomes.col.outcome": "Resultat",
+        "outcomes.col.schools": "Skolenheter",
+        "outcomes.col.r": "r (95 % intervall)",
+        "outcomes.col.r_adjusted": "r efter behovsjustering",
+        "outcomes.col.excluded": "Utelämnade",
+        "outcomes.interval": "{r} ({low} till {high})",
+        "outcomes.indicator.staffed_hours_per_100_pupils": "Bemannade timmar per 100 elever",
+        "outcomes.indicator.items_per_pupil": "Medier per elev",
+        "outcomes.indicator.media_cost_sek_per_pupil": "Mediekostnad per elev",
+        "outcomes.indicator.loans_per_pupil": "Lån per elev",
+        "outcomes.outcome.mean_merit_value": "Genomsnittligt meritvärde",
+        "outcomes.outcome.share_all_subjects": "Andel med godkänt i alla ämnen",
+        "outcomes.outcome.share_eligible_vocational": "Andel behöriga till yrkesprogram",
         "model.reallocate": "Omfördelning av bemannade timmar",
         "model.min-cost": "Lägsta kostnad för att nå en standard",
         "model.manual": "Manuell ändring",
@@ -449,6 +473,31 @@ TEXT: dict[str, dict[str, str]] = {
             "The scenario {scenario} is based on inventory year {base_year}; the report is for "
             "{year}."
         ),
+        "outcomes.title": "Year-9 results and the school libraries",
+        "outcomes.note": (
+            "Pupil-weighted associations across school units between the library's resources "
+            "and the school unit's year-9 final grades, with 95 % bootstrap intervals, and the "
+            "same after adjusting the results for need (share of pupils with a foreign "
+            "background and share with parents with post-secondary education). An association "
+            "does not show that the library affects results: both depend on things the figures "
+            "do not capture, and few school units give wide intervals. School units with "
+            "suppressed values or fewer than 10 pupils are left out. Source: Skolverket "
+            "(processed)."
+        ),
+        "outcomes.col.indicator": "Library measure",
+        "outcomes.col.outcome": "Result",
+        "outcomes.col.schools": "School units",
+        "outcomes.col.r": "r (95 % interval)",
+        "outcomes.col.r_adjusted": "r after need adjustment",
+        "outcomes.col.excluded": "Left out",
+        "outcomes.interval": "{r} ({low} to {high})",
+        "outcomes.indicator.staffed_hours_per_100_pupils": "Staffed hours per 100 pupils",
+        "outcomes.indicator.items_per_pupil": "Items per pupil",
+        "outcomes.indicator.media_cost_sek_per_pupil": "Media cost per pupil",
+        "outcomes.indicator.loans_per_pupil": "Loans per pupil",
+        "outcomes.outcome.mean_merit_value": "Mean merit value",
+        "outcomes.outcome.share_all_subjects": "Share passing all subjects",
+        "outcomes.outcome.share_eligible_vocational": "Share eligible for vocational programmes",
         "model.reallocate": "Reallocation of staffed hours",
         "model.min-cost": "Minimum cost to reach a standard",
         "model.manual": "Manual change",
