@@ -50,7 +50,13 @@ except GdprError as exc:
 with st.container(key="privacy_register"):
     st.subheader(t("privacy.register_heading"))
     register = svc.register_frame(lang, settings)
-    st.table(register.rename(columns={c: t(f"privacy.col.{c}") for c in register.columns}))
+    # a data frame, not st.table: the wide register in a static table scrolls sideways in a
+    # region the keyboard cannot reach (axe "scrollable-region-focusable", WCAG 2.1.1)
+    st.dataframe(
+        register.rename(columns={c: t(f"privacy.col.{c}") for c in register.columns}),
+        hide_index=True,
+        row_height=120,
+    )
     for note in REGISTER_NOTES[lang]:
         st.caption(note)
 

@@ -57,7 +57,7 @@ def test_register_and_retention_for_an_admin(writable_demo_app, monkeypatch):
     monkeypatch.setenv(gdpr.ENV_SURVEY_DAYS, "0")
     at = open_page(account(writable_demo_app, "gdpradmin", "admin"))
     assert at.title[0].value == "Personuppgifter"
-    register = at.container(key="privacy_register").get("table")[0].value
+    register = at.container(key="privacy_register").dataframe[0].value
     settings = gdpr.RetentionSettings(survey_answer_days=None)
     expected = gdpr.personal_data_register("sv", settings)
     assert list(register["Uppgifter"]) == [r["category"] for r in expected]
@@ -78,7 +78,7 @@ def test_register_and_retention_for_an_admin(writable_demo_app, monkeypatch):
 def test_the_page_in_english(writable_demo_app):
     at = open_page(account(writable_demo_app, "gdpradmin", "admin"), lang="en")
     assert at.title[0].value == "Personal data"
-    register = at.container(key="privacy_register").get("table")[0].value
+    register = at.container(key="privacy_register").dataframe[0].value
     assert list(register["Data"]) == [r["category"] for r in gdpr.personal_data_register("en")]
 
 

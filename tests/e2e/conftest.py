@@ -40,8 +40,6 @@ PAGE_TIMEOUT_MS = 120_000
 VIEWPORT = {"width": 1400, "height": 900}
 MAX_SCREENSHOT_HEIGHT = 6000
 #: url_path -> file name in docs/screenshots/ (copied with SKOLBIB_UPDATE_SCREENSHOTS=1).
-README_SCREENSHOTS = {"oversikt": "overview.png", "karta": "access.png"}
-SCREENSHOT_DIR = ROOT / "docs" / "screenshots"
 
 IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
 EXCEPTION = "[data-testid='stException']"
