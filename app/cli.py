@@ -6,19 +6,24 @@ init [--demo] [--seed N]   create or upgrade the database schema (alembic head);
                            the fictional demo municipalities
 demo [--seed N]            load the demo data (does nothing if it is already there)
 info [--json]              counts, years and pupils per year over the whole database
-import KIND FILE           import a file (pupils, inventory, catalogue, resource-centre, survey);
-                           --dry-run validates only, --lang sv|en for the problem table
+import KIND FILE --user NAME
+                           import a file (pupils, inventory, catalogue, resource-centre, survey,
+                           results); --dry-run validates only, --lang sv|en for the problem table
 template inventory --out   write the inventory workbook template
 metrics [--year Y] [--municipality CODE] [--json]
                            per-library indicators and pupil-weighted equity statistics
-scenario run --model reallocate|min-cost|manual [--param KEY=VALUE ...] [--year Y]
-             [--municipality CODE] [--save NAME] [--user NAME] [--lang sv|en] [--json]
-                           run a planning scenario (planning.scenario); --save stores it as the
-                           next version of NAME, authored by the user --user (default "cli",
-                           created with the role projektledare if missing; the permission
-                           scenario.create is still checked)
+scenario run --model reallocate|min-cost|manual|media-plan|transfers|clusters
+             [--param KEY=VALUE ...] [--year Y] [--municipality CODE] [--save NAME]
+             [--user NAME] [--lang sv|en] [--json] [--csv-dir DIR]
+                           run a planning scenario (planning.scenario); --csv-dir writes the
+                           media plan's, transfers' or clusters' lists as CSV for Excel;
+                           --save stores it as the next version of NAME, authored by the
+                           account --user (or SKOLBIB_USER), which must exist, be active and be
+                           allowed scenario.create
 scenario list|show NAME [--version N]|compare NAME NAME... [--json]
                            saved scenarios, one scenario's per-library results, 2–4 side by side
+users, comments, audit, export, gdpr, maintenance, backup, restore
+                           in their own modules (CLI_EXTENSIONS); see ``skolbib COMMAND --help``
 
 Exit status 0 on success, 2 on bad input or an unreachable database (one line on stderr, the
 password masked), 1 on an unexpected error.
@@ -233,12 +238,47 @@ def _cell(value: object, decimals: int = 2) -> str:
     return str(value)
 
 
+#: models of ``skolbib scenario run`` (planning.scenario.MODELS, not imported at start-up)
+SCENARIO_MODELS = ("reallocate", "min-cost", "manual", "media-plan", "transfers", "clusters")
+
+
+def _plan_inputs(session: Session, model: str, year: int, municipality, data) -> dict:
+    """The collection rows (and catalogue years) the collection models need."""
+    from inventory.repository import catalogue_year_counts, collection_years
+    from planning.scenario import COLLECTION_MODELS
+
+    if model not in COLLECTION_MODELS:
+        return {}
+    extra = {"collection": collection_years(session, [year], municipality)}
+    if model == "media-plan":
+        extra["catalogue_years"] = catalogue_year_counts(session, data["library_id"].tolist())
+    return extra
+
+
+def _plan_output(run, lang: str, csv_dir: str | None) -> dict:
+    """Print a plan model's lists (and write them as CSV); their records for ``--json``."""
+    from app.services.scenario_collection import csv_bytes, export_tables, file_stem
+
+    tables = export_tables(run, lang)
+    if csv_dir:
+        folder = Path(csv_dir)
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            for kind, table in tables.items():
+                (folder / f"{file_stem(kind, lang)}.csv").write_bytes(csv_bytes(table))
+        except OSError as exc:
+            raise CliError(f"kunde inte skriva CSV-filerna i {folder}: {exc}") from None
+    return {file_stem(kind, lang): _records(table) for kind, table in tables.items()}
+
+
 def cmd_scenario_run(args: argparse.Namespace) -> int:
     from inventory.permissions import PermissionDeniedError
     from inventory.repository import library_year_frame
-    from planning.scenario import build_input, run_scenario, summarise
+    from planning.scenario import PLAN_MODELS, build_input, run_details, run_scenario, summarise
     from planning.scenario_store import save_scenario
 
+    if args.csv_dir and args.model not in PLAN_MODELS:
+        raise CliError("--csv-dir gäller bara media-plan, transfers och clusters")
     params = dict(_param(p) for p in args.param or [])
     engine = _engine(args.database_url)
     with Session(engine) as session:
@@ -249,10 +289,13 @@ def cmd_scenario_run(args: argparse.Namespace) -> int:
             raise CliError("inga biblioteksuppgifter för det valda året och kommunen")
         year = int(args.year if args.year is not None else frame["year"].max())
         data = build_input(frame, year, args.municipality)
+        extra = _plan_inputs(session, args.model, year, args.municipality, data)
         try:
-            run = run_scenario(data, args.model, params)
+            run = run_scenario(data, args.model, params, **extra)
         except ValueError as exc:
             raise CliError(str(exc)) from None
+        # lists (and CSV files) before saving: a file that cannot be written saves nothing
+        lists = _plan_output(run, args.lang, args.csv_dir) if args.model in PLAN_MODELS else {}
         saved = None
         if args.save:
             try:
@@ -281,6 +324,17 @@ def cmd_scenario_run(args: argparse.Namespace) -> int:
         "summary_en": summarise(run, "en"),
         "saved": saved,
     }
+    if args.model in PLAN_MODELS:
+        report["details"] = {k: _records(v) for k, v in run_details(run).items()}
+        if not args.json:
+            print(report[f"summary_{args.lang}"])
+            for stem, rows in lists.items():
+                print(f"\n[{stem}.csv] {len(rows)}")
+                for row in rows[:50]:
+                    print("  " + "  ".join(_cell(v, 1) for v in row.values()))
+            if saved:
+                print(f"Sparat: {saved['name']} version {saved['version']}")
+            return EXIT_OK
     if args.json:
         _json_out(report)
         return EXIT_OK
@@ -386,7 +440,7 @@ def _add_scenario_parsers(sub: argparse._SubParsersAction, common: argparse.Argu
     actions = scenario.add_subparsers(dest="action", required=True)
 
     run = actions.add_parser("run", parents=[common, output], help="kör ett scenario")
-    run.add_argument("--model", required=True, choices=["reallocate", "min-cost", "manual"])
+    run.add_argument("--model", required=True, choices=SCENARIO_MODELS)
     run.add_argument(
         "--param",
         action="append",
@@ -396,6 +450,11 @@ def _add_scenario_parsers(sub: argparse._SubParsersAction, common: argparse.Argu
     run.add_argument("--year", type=int, help="basår (standard: senaste)")
     run.add_argument("--municipality", metavar="KOD", help="kommunkod (standard: alla)")
     run.add_argument("--save", metavar="NAMN", help="spara som nästa version av NAMN")
+    run.add_argument(
+        "--csv-dir",
+        metavar="KATALOG",
+        help="skriv mediebudgetens, överföringarnas eller klustrens listor som CSV (Excel)",
+    )
     add_user_argument(run)
     run.set_defaults(handler=cmd_scenario_run)
 

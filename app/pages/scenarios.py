@@ -13,7 +13,8 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from app import state, state_scenarios
+from app import state, state_comments, state_scenarios
+from app.components import scenario_collection as collection_ui
 from app.components.filters import render_filters
 from app.components.kpi import Kpi, metric_row, signed_delta
 from app.components.map import (
@@ -25,6 +26,7 @@ from app.components.map import (
     to_lonlat,
 )
 from app.i18n import current_language, fmt_number, t
+from app.services import lifecycle as lifecycle_svc
 from app.services.scenarios import (
     CHANGE_KINDS,
     change_kinds,
@@ -36,7 +38,7 @@ from app.session import current_user
 from inventory.permissions import PermissionDeniedError, can
 from inventory.writes import InventoryValidationError
 from planning.optimise import OBJECTIVES, STANDARDS
-from planning.scenario import MODELS, build_input, run_scenario, summarise
+from planning.scenario import MODELS, PLAN_MODELS, build_input, run_scenario, summarise
 
 lang = current_language()
 number = st.column_config.NumberColumn
@@ -205,6 +207,10 @@ def render_setup(data: pd.DataFrame) -> tuple[str, dict]:
         help=t("scenarios.model_help"),
         key="scenarios_model",
     )
+    if model in PLAN_MODELS:
+        extra = collection_ui.model_data(model, data, filters.year, filters.municipality)
+        key = f"scenarios_{model}_{filters.year}_{filters.municipality}"
+        return model, collection_ui.render_inputs(model, data, extra, lang, key)
     if model == "reallocate":
         left, right = st.columns(2)
         values["objective"] = left.selectbox(
@@ -268,6 +274,46 @@ def render_setup(data: pd.DataFrame) -> tuple[str, dict]:
     return model, params_from_inputs(model, values)
 
 
+def _hours_result(run) -> None:
+    """Key figures, table, ranking chart and map of the staffed-hours models."""
+    metric_row(_kpis(run))
+    with st.container(key="scenarios_table"):
+        st.markdown(f"**{t('scenarios.table_heading')}**")
+        columns = [
+            "library_name",
+            "pupils",
+            "hours_before",
+            "hours_after",
+            "change_hours",
+            "per_100_before",
+            "per_100_after",
+        ]
+        st.dataframe(
+            run.libraries[columns],
+            hide_index=True,
+            width="stretch",
+            column_config={
+                "library_name": text(t("scenarios.col.library")),
+                "pupils": number(t("scenarios.col.pupils"), format="localized"),
+                "hours_before": number(t("scenarios.col.hours_before"), format="localized"),
+                "hours_after": number(t("scenarios.col.hours_after"), format="localized"),
+                "change_hours": number(t("scenarios.col.change"), format="localized"),
+                "per_100_before": number(t("scenarios.col.per_100_before"), format="localized"),
+                "per_100_after": number(t("scenarios.col.per_100_after"), format="localized"),
+            },
+        )
+    with st.container(key="scenarios_chart"):
+        st.altair_chart(ranking_chart(run.libraries), width="stretch", alt=t("scenarios.chart_alt"))
+        st.caption(t("scenarios.chart_caption"))
+    with st.container(key="scenarios_map"):
+        chart = change_map(run.libraries, state.districts(filters.municipality))
+        if chart is None:
+            st.info(t("scenarios.map_empty"))
+        else:
+            st.altair_chart(chart, width="stretch", alt=t("scenarios.map_alt"))
+            st.caption(t("scenarios.map_caption"))
+
+
 def render_result(run, user) -> None:
     with st.container(key="scenarios_result", border=True):
         st.subheader(t("scenarios.result_heading"))
@@ -278,44 +324,10 @@ def render_result(run, user) -> None:
             (st.info if run.ok else st.warning)(summary)
         if not run.ok:
             return
-        metric_row(_kpis(run))
-        with st.container(key="scenarios_table"):
-            st.markdown(f"**{t('scenarios.table_heading')}**")
-            columns = [
-                "library_name",
-                "pupils",
-                "hours_before",
-                "hours_after",
-                "change_hours",
-                "per_100_before",
-                "per_100_after",
-            ]
-            st.dataframe(
-                run.libraries[columns],
-                hide_index=True,
-                width="stretch",
-                column_config={
-                    "library_name": text(t("scenarios.col.library")),
-                    "pupils": number(t("scenarios.col.pupils"), format="localized"),
-                    "hours_before": number(t("scenarios.col.hours_before"), format="localized"),
-                    "hours_after": number(t("scenarios.col.hours_after"), format="localized"),
-                    "change_hours": number(t("scenarios.col.change"), format="localized"),
-                    "per_100_before": number(t("scenarios.col.per_100_before"), format="localized"),
-                    "per_100_after": number(t("scenarios.col.per_100_after"), format="localized"),
-                },
-            )
-        with st.container(key="scenarios_chart"):
-            st.altair_chart(
-                ranking_chart(run.libraries), width="stretch", alt=t("scenarios.chart_alt")
-            )
-            st.caption(t("scenarios.chart_caption"))
-        with st.container(key="scenarios_map"):
-            chart = change_map(run.libraries, state.districts(filters.municipality))
-            if chart is None:
-                st.info(t("scenarios.map_empty"))
-            else:
-                st.altair_chart(chart, width="stretch", alt=t("scenarios.map_alt"))
-                st.caption(t("scenarios.map_caption"))
+        if run.model in PLAN_MODELS:
+            collection_ui.render_result(run, state.districts(filters.municipality), lang)
+        else:
+            _hours_result(run)
     if can(user, "scenario.create"):
         with st.container(key="scenarios_save"), st.form("scenarios_save_form"):
             st.markdown(f"**{t('scenarios.save_heading')}**")
@@ -336,6 +348,74 @@ def render_result(run, user) -> None:
                         st.success(t("scenarios.saved", name=saved[0], version=saved[1]))
 
 
+LIFECYCLE_FLASH = "scenarios_lifecycle_flash"
+
+
+def render_lifecycle(user, stamp: tuple) -> None:
+    """Status and history of one saved version, and the lifecycle steps the user may take."""
+    rows = state_comments.scenarios(stamp).set_index("id").iloc[::-1]
+    with st.container(key="scenarios_lifecycle", border=True):
+        st.markdown(f"**{t('lifecycle.heading')}**")
+        if flash := st.session_state.pop(LIFECYCLE_FLASH, None):
+            st.success(flash)
+        labels = lifecycle_svc.version_labels(rows)  # in this run's language
+        chosen = st.selectbox(
+            t("lifecycle.choose"),
+            list(labels),
+            format_func=labels.get,
+            key="scenarios_lifecycle_pick",
+        )
+        row = rows.loc[chosen]
+        st.caption(lifecycle_svc.facts(row))
+        history = state_comments.history(row["name"], stamp)
+        st.dataframe(
+            lifecycle_svc.history_table(history, lang),
+            hide_index=True,
+            width="stretch",
+            column_config={
+                "at": text(t("lifecycle.col.at")),
+                "version": number(t("lifecycle.col.version"), format="plain"),
+                "step": text(t("lifecycle.col.step")),
+                "username": text(t("lifecycle.col.username")),
+                "note": text(t("lifecycle.col.note")),
+            },
+        )
+        operations = lifecycle_svc.allowed(user, row["status"])
+        if not operations:
+            st.caption(t("lifecycle.none_allowed"))
+            return
+        note = st.text_input(t("lifecycle.note"), max_chars=2000, key="scenarios_lifecycle_note")
+        deadline = None
+        if "open_for_comment" in operations:
+            deadline = st.date_input(
+                t("lifecycle.deadline"),
+                value=lifecycle_svc.default_deadline(),
+                key="scenarios_lifecycle_deadline",
+            )
+        clicked = None
+        with st.container(horizontal=True):
+            for operation in operations:
+                if st.button(
+                    t(f"lifecycle.do.{operation}"), key=f"scenarios_lifecycle_{operation}"
+                ):
+                    clicked = operation
+        if clicked:
+            try:
+                name, version, status = lifecycle_svc.perform(
+                    user, clicked, int(chosen), deadline=deadline, note=note
+                )
+            except lifecycle_svc.ERRORS as exc:
+                st.error(lifecycle_svc.error_message(exc), icon=":material/error:")
+            else:
+                st.session_state[LIFECYCLE_FLASH] = t(
+                    "lifecycle.done",
+                    name=name,
+                    version=version,
+                    status=lifecycle_svc.status_label(status),
+                )
+                st.rerun()
+
+
 def render_saved(user) -> None:
     with st.container(key="scenarios_saved"):
         st.subheader(t("scenarios.saved_heading"))
@@ -346,12 +426,15 @@ def render_saved(user) -> None:
             st.info(t("scenarios.none_saved"))
             return
         st.dataframe(
-            saved[["name", "version", "model", "base_year", "solver_status"]],
+            saved.assign(status=saved["status"].map(lifecycle_svc.status_label))[
+                ["name", "version", "status", "model", "base_year", "solver_status"]
+            ],
             hide_index=True,
             width="stretch",
             column_config={
                 "name": text(t("scenarios.col.name")),
                 "version": number(t("scenarios.col.version"), format="localized"),
+                "status": text(t("lifecycle.col.status")),
                 "model": text(t("scenarios.col.model")),
                 "base_year": number(t("scenarios.col.base_year"), format="plain"),
                 "solver_status": text(t("scenarios.col.solver_status")),
@@ -403,6 +486,7 @@ def render_saved(user) -> None:
                             st.error(t("scenarios.save_error", reason=str(e)))
                         else:
                             st.success(t("scenarios.copied", name=copied[0], version=copied[1]))
+        render_lifecycle(user, tuple(saved["id"]))
 
 
 st.title(t("scenarios.title"))
@@ -442,7 +526,8 @@ try:
         scope = (filters.year, filters.municipality)
         if run_now:
             try:
-                st.session_state[RUN_KEY] = (scope, run_scenario(data, model, params))
+                extra = collection_ui.model_data(model, data, filters.year, filters.municipality)
+                st.session_state[RUN_KEY] = (scope, run_scenario(data, model, params, **extra))
             except ValueError as exc:
                 st.error(t("scenarios.run_error", reason=str(exc)))
         last = st.session_state.get(RUN_KEY)
