@@ -28,7 +28,13 @@ from inventory.permissions import require
 from metrics.equity import equity_summary
 from planning.lifecycle import record_created
 from planning.optimise import DEFAULT_WEEKS_PER_YEAR
-from planning.scenario import DEFAULT_HOURLY_COST_SEK, ScenarioRun, json_safe, summarise
+from planning.scenario import (
+    DEFAULT_HOURLY_COST_SEK,
+    ScenarioRun,
+    json_safe,
+    result_rows,
+    summarise,
+)
 
 __all__ = [
     "QUANTITIES",
@@ -58,13 +64,6 @@ class SavedScenario:
 
     scenario: Scenario
     libraries: pd.DataFrame
-
-
-def _float(value: Any) -> float | None:
-    if value is None:
-        return None
-    number = float(value)
-    return number if math.isfinite(number) else None
 
 
 def _next_version(session: Session, name: str) -> int:
@@ -130,17 +129,8 @@ def save_scenario(
                 "summary_en": summarise(run, "en"),
             },
         )
-        rows = [
-            {
-                "scenario_id": scenario.id,
-                "library_id": int(row["library_id"]),
-                "quantity": quantity,
-                "before": _float(row[before]),
-                "after": _float(row[after]),
-            }
-            for _, row in run.libraries.iterrows()
-            for quantity, (before, after) in QUANTITIES.items()
-        ]
+        # the quantities every model has, plus a collection model's own (items, attainment)
+        rows = [{"scenario_id": scenario.id, **row} for row in result_rows(run, QUANTITIES)]
         writes.add_all(session, ScenarioResult, rows)
         record_created(session, user, scenario)
     except Exception:

@@ -8,6 +8,7 @@ import io
 import json
 
 import pytest
+import sqlalchemy as sa
 from sqlmodel import Session
 
 from app.cli import SCENARIO_MODELS, main
@@ -266,3 +267,25 @@ def test_infeasible_and_bad_input(town_db, capsys, tmp_path):
     with Session(engine) as session:
         assert database_fingerprint(session) == before
     engine.dispose()
+
+
+def test_a_saved_transfer_plan_stores_each_librarys_items_before_and_after(town_db, capsys):
+    url, ids = town_db
+    targets = json.dumps({"fiction": 10, "non_fiction": 3})
+    assert main(["scenario", "run", "--model", "transfers", "--param",
+                 f"target_items_per_pupil={targets}", "--save", "Flytt", "--user", "planner",
+                 "--database-url", url]) == 0  # fmt: skip
+    engine = db.make_engine(url)
+    with engine.connect() as connection:
+        stored = connection.execute(
+            sa.text(
+                "SELECT r.library_id, r.before, r.after FROM scenario_result r"
+                " JOIN scenario s ON s.id = r.scenario_id"
+                " WHERE s.name = 'Flytt' AND r.quantity = 'collection_items'"
+            )
+        ).all()
+    engine.dispose()
+    change = {library: after - before for library, before, after in stored}
+    # the moves of the test above: Ettan sends 1000 fiction, Trean receives 500 fiction and
+    # sends 50 non-fiction to Fyran, Tvåan receives 500
+    assert change == {ids["Ettan"]: -1000, ids["Tvåan"]: 500, ids["Trean"]: 450, ids["Fyran"]: 50}
