@@ -3,8 +3,9 @@
 Every chart takes already translated titles and the language; it encodes the indicator under
 its own column name (``staffed_hours_per_100_pupils`` etc.), so the chart spec names the
 indicator shown. Colours are colour-blind safe: one blue for bars and points, orange for the
-school unit picked in the profile, and reference lines in the Okabe-Ito palette, each also with
-its own dash pattern so that colour is never the only cue. Tooltip numbers are formatted for
+school unit picked in the profile (also a black outline on its bar and a diamond for its point),
+and reference lines in the Okabe-Ito palette, each also with its own dash pattern so that colour
+is never the only cue. Tooltip numbers are formatted for
 the language as text; axis labels follow a Swedish number locale (decimal comma) in Swedish.
 """
 
@@ -23,6 +24,8 @@ from metrics.indicators import INDICATORS
 OKABE_ITO = ("#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7", "#000000")
 BAR_COLOUR = "#0072B2"
 HIGHLIGHT_COLOUR = "#E69F00"
+#: Outline of the highlighted bar, so that it stands out without colour.
+OUTLINE_COLOUR = "#000000"
 #: Reference-line colours: black for the median, then vermilion, bluish green, purple, sky blue.
 LINE_COLOURS = ("#000000", "#D55E00", "#009E73", "#CC79A7", "#56B4E9", "#F0E442")
 LINE_DASHES = ([6, 3], [2, 2], [8, 3, 2, 3], [1, 3], [10, 4], [4, 4])
@@ -199,7 +202,7 @@ def ranking_chart(
     ]
     bars = (
         alt.Chart(data)
-        .mark_bar()
+        .mark_bar(stroke=OUTLINE_COLOUR)
         .encode(
             x=alt.X(f"{indicator}:Q", axis=_axis(indicator, axis_title(indicator, lang))),
             y=alt.Y("label:N", sort=data["label"].tolist(), title=unit_title),
@@ -208,6 +211,7 @@ def ranking_chart(
                 scale=alt.Scale(domain=[False, True], range=[BAR_COLOUR, HIGHLIGHT_COLOUR]),
                 legend=None,
             ),
+            strokeWidth=alt.condition(alt.datum.highlighted, alt.value(2.5), alt.value(0)),
             tooltip=[
                 alt.Tooltip("label:N", title=unit_title),
                 alt.Tooltip("value_text:N", title=indicator_label(indicator, lang)),
@@ -285,7 +289,7 @@ def scatter_chart(
     )[["id", "label", indicator, axis, "value_text", "x_text", "highlighted"]]
     points = (
         alt.Chart(data)
-        .mark_point(filled=True, size=70, opacity=0.85)
+        .mark_point(filled=True, opacity=0.85)
         .encode(
             x=alt.X(f"{axis}:Q", title=x_title, scale=alt.Scale(zero=axis == "pupils")),
             y=alt.Y(f"{indicator}:Q", axis=_axis(indicator, axis_title(indicator, lang))),
@@ -294,6 +298,12 @@ def scatter_chart(
                 scale=alt.Scale(domain=[False, True], range=[BAR_COLOUR, HIGHLIGHT_COLOUR]),
                 legend=None,
             ),
+            shape=alt.Shape(
+                "highlighted:N",
+                scale=alt.Scale(domain=[False, True], range=["circle", "diamond"]),
+                legend=None,
+            ),
+            size=alt.condition(alt.datum.highlighted, alt.value(170), alt.value(70)),
             tooltip=[
                 alt.Tooltip("label:N", title=unit_title),
                 alt.Tooltip("value_text:N", title=indicator_label(indicator, lang)),

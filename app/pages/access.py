@@ -9,15 +9,18 @@ import streamlit as st
 
 from app import state, state_metrics
 from app.components.access_map import access_map
+from app.components.accessible_chart import chart_with_table
 from app.components.charts import (
     axis_format,
     format_value,
     indicator_label,
     indicator_unit,
+    is_share,
 )
 from app.components.kpi import Kpi, metric_row
 from app.components.page import start_page
 from app.components.synced import synced_widget
+from app.components.text import inline
 from app.i18n import fmt_int, fmt_number, fmt_percent, is_missing, t
 from app.services import access as svc
 from app.services.comparison import REASON_INDICATOR, school_values
@@ -185,6 +188,7 @@ map_libraries = sites[
     & (sites["library_kind"] != "none")
 ]
 legend_title = f"{value_label(colour_by)} ({value_unit(colour_by)})"
+number = st.column_config.NumberColumn
 
 with st.container(key="access_map"):
     st.subheader(t("access.map_heading"))
@@ -200,20 +204,55 @@ with st.container(key="access_map"):
         reasons=reasons,
         legend_format=None if colour_by in ACCESS_VALUES else axis_format(colour_by),
     )
+    explained = t(
+        "access.map_caption", value=legend_title, hours=hours, direction=t("access.darker_weaker")
+    )
     if chart is None:
         st.info(t("access.map_empty"))
+        st.caption(explained)
     else:
-        st.altair_chart(chart, width="stretch", alt=t("access.map_alt", value=legend_title))
-    st.caption(
-        t(
-            "access.map_caption",
-            value=legend_title,
-            hours=hours,
-            direction=t("access.darker_weaker"),
+        scale = 100.0 if colour_by not in ACCESS_VALUES and is_share(colour_by) else 1.0
+        drawn = svc.map_rows(map_table, values, reasons, map_libraries, lang, scale=scale)
+        finding = svc.map_finding(
+            drawn,
+            inline(legend_title),
+            higher_is_better,
+            lambda v: value_text(colour_by, v),
+            lang,
+            scale=scale,
         )
-    )
+        chart_with_table(
+            chart,
+            drawn,
+            key="access_map_chart",
+            alt_text=t("access.map_alt", value=legend_title),
+            caption=f"{finding} {explained}",
+            column_config={
+                "feature": st.column_config.TextColumn(t("access.col.feature")),
+                "name": st.column_config.TextColumn(t("access.col.name"), pinned=True),
+                "school_unit_code": st.column_config.TextColumn(t("col.school_unit_code")),
+                "pupils": number(t("col.pupils"), format="localized"),
+                "value": number(legend_title, format="localized", step=0.01),
+                "note": st.column_config.TextColumn(t("access.col.note")),
+                "library_name": st.column_config.TextColumn(t("access.col.serving_library")),
+                "distance_serving_km": number(
+                    t("access.col.distance_serving"), format="localized", step=0.1
+                ),
+                "staffed_library_name": st.column_config.TextColumn(
+                    t("access.col.staffed_library", hours=hours)
+                ),
+                "distance_staffed_km": number(
+                    t("access.col.distance_staffed", hours=hours), format="localized", step=0.1
+                ),
+                "access_per_100_pupils": number(
+                    t("access.col.access"), format="localized", step=0.01
+                ),
+                "staffed_hours": number(
+                    t("access.col.staffed_hours"), format="localized", step=0.1
+                ),
+            },
+        )
 
-number = st.column_config.NumberColumn
 with st.container(key="access_table"):
     st.subheader(t("access.table_heading"))
     notes = [

@@ -5,18 +5,13 @@ Layout only: the settings and the list of known gaps are in :mod:`app.services.a
 
 import streamlit as st
 
+from app.components.text import escape_markdown
 from app.i18n import t
 from app.services import accessibility as svc
 
-
-def escaped(text: str) -> str:
-    """Operator-supplied text shown as text, not as Markdown."""
-    return "".join("\\" + c if c in "\\`*_{}[]()#+-.!|<>~$" else c for c in text)
-
-
 settings = svc.statement_settings()
 missing = t("accessibility.not_configured")
-organisation = escaped(settings.organisation) if settings.organisation else missing
+organisation = escape_markdown(settings.organisation) if settings.organisation else missing
 
 st.title(t("accessibility.title"))
 with st.container(key="accessibility_statement"):
@@ -34,7 +29,7 @@ with st.container(key="accessibility_statement"):
     link = svc.contact_link(settings.contact) if settings.contact else ""
     if link:
         st.markdown(
-            t("accessibility.report_body", contact=f"[{escaped(settings.contact)}]({link})")
+            t("accessibility.report_body", contact=f"[{escape_markdown(settings.contact)}]({link})")
         )
     else:
         st.markdown(t("accessibility.report_body", contact=missing))
@@ -47,7 +42,7 @@ with st.container(key="accessibility_statement"):
     st.markdown(
         t(
             "accessibility.dates",
-            assessed=escaped(settings.assessed) if settings.assessed else missing,
+            assessed=escape_markdown(settings.assessed) if settings.assessed else missing,
             updated=svc.STATEMENT_UPDATED,
         )
     )

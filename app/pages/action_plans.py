@@ -11,8 +11,10 @@ import streamlit as st
 from sqlmodel import Session
 
 from app import state, state_action_plans
+from app.components.accessible_chart import chart_with_table
 from app.components.kpi import Kpi, metric_row
 from app.components.page import start_page
+from app.components.text import escape_markdown
 from app.i18n import fmt_int, fmt_percent, t
 from app.services import action_plans as svc
 from app.services.follow_up import vega_locale
@@ -138,7 +140,7 @@ def plan_name(snapshot: PlanSnapshot) -> str:
     """The plan named for a Markdown element (the school's name escaped)."""
     return t(
         "action_plans.edit.plan_name",
-        school=svc.escape_markdown(snapshot.school_name),
+        school=escape_markdown(snapshot.school_name),
         kind=kind_label(snapshot.kind),
         year=snapshot.year,
     )
@@ -252,7 +254,7 @@ def render_editor() -> None:
                 message = t(
                     "action_plans.edit.stale",
                     plan=plan_name(snapshot),
-                    user=svc.escape_markdown(exc.changed_by),
+                    user=escape_markdown(exc.changed_by),
                     time=svc.local_time_text(exc.changed_at),
                 )
             else:
@@ -302,8 +304,8 @@ if can(user, "inventory.edit"):
 # --------------------------------------------------------------------------- status chart
 with st.container(key="action_plans_status"):
     st.subheader(t("action_plans.status_heading"))
-    counts = svc.status_counts(matrix)
-    counts = counts[counts["schools"] > 0].assign(
+    all_counts = svc.status_counts(matrix)
+    counts = all_counts[all_counts["schools"] > 0].assign(
         kind_label=lambda f: f["kind"].map(kind_label),
         status_label=lambda f: f["status"].map(status_label),
     )
@@ -336,9 +338,17 @@ with st.container(key="action_plans_status"):
         .properties(title=t("action_plans.status_title", year=year))
     )
     locale = vega_locale(lang)
-    st.altair_chart(
+    number = st.column_config.NumberColumn
+    chart_with_table(
         chart.configure(locale=locale) if locale else chart,
-        width="stretch",
-        alt=t("action_plans.status_alt"),
+        counts[["kind_label", "status_label", "schools"]].assign(share=counts["share"] * 100),
+        key="action_plans_status_chart",
+        alt_text=t("action_plans.status_alt"),
+        caption=f"{svc.status_finding(all_counts, lang)} {t('action_plans.status_caption')}",
+        column_config={
+            "kind_label": st.column_config.TextColumn(t("action_plans.col.kind"), pinned=True),
+            "status_label": st.column_config.TextColumn(t("action_plans.col.status")),
+            "schools": number(t("action_plans.col.schools"), format="localized"),
+            "share": number(t("action_plans.col.share_percent"), format="localized", step=0.1),
+        },
     )
-    st.caption(t("action_plans.status_caption"))

@@ -9,8 +9,9 @@ import pandas as pd
 import streamlit as st
 
 from app import state, state_collections
+from app.components.accessible_chart import chart_with_table
 from app.components.page import start_page
-from app.i18n import fmt_int, fmt_number, fmt_percent, t
+from app.i18n import fmt_int, t
 from app.services import collections as svc
 
 page = start_page("collections")
@@ -83,8 +84,21 @@ with st.container(key="collections_size"):
             )
             .properties(title=t("collections.size_chart_title", year=year))
         )
-        st.altair_chart(stacked, width="stretch", alt=t("collections.size_chart_alt"))
-        st.caption(t("collections.size_chart_caption"))
+        chart_with_table(
+            stacked,
+            bars[["library_name", "category_label", "items", "items_per_pupil"]],
+            key="collections_size_chart",
+            alt_text=t("collections.size_chart_alt"),
+            caption=f"{svc.size_finding(bars, lang)} {t('collections.size_chart_caption')}",
+            column_config={
+                "library_name": text(t("collections.col.library"), pinned=True),
+                "category_label": text(t("collections.col.category")),
+                "items": number(t("collections.col.items"), format="localized"),
+                "items_per_pupil": number(
+                    t("collections.col.items_per_pupil"), format="localized", step=0.01
+                ),
+            },
+        )
 
         totals = table[table["category"] == svc.TOTAL].dropna(subset=["median_collection_age"])
         if not totals.empty:
@@ -134,13 +148,25 @@ with st.container(key="collections_size"):
                 )
             )
             age_chart = (ages + rules).properties(title=t("collections.age_chart_title", year=year))
-            st.altair_chart(age_chart, width="stretch", alt=t("collections.age_chart_alt"))
-            st.caption(
-                t(
-                    "collections.age_chart_caption",
-                    good=fmt_int(good),
-                    acceptable=fmt_int(acceptable),
-                )
+            finding = svc.age_finding(totals, good, acceptable, lang)
+            explained = t(
+                "collections.age_chart_caption", good=fmt_int(good), acceptable=fmt_int(acceptable)
+            )
+            chart_with_table(
+                age_chart,
+                totals[["library_name", "median_collection_age", "median_publication_year"]],
+                key="collections_age_chart",
+                alt_text=t("collections.age_chart_alt"),
+                caption=f"{finding} {explained}",
+                column_config={
+                    "library_name": text(t("collections.col.library"), pinned=True),
+                    "median_collection_age": number(
+                        t("collections.col.median_age"), format="localized"
+                    ),
+                    "median_publication_year": number(
+                        t("collections.col.median_year"), format="plain"
+                    ),
+                },
             )
 
         shown = table.assign(
@@ -291,18 +317,16 @@ with st.container(key="collections_histogram"):
         chart = (bars + rules).properties(
             title=t("collections.histogram_title", library=names.get(chosen, str(chosen)))
         )
-        st.altair_chart(chart, width="stretch", alt=t("collections.histogram_alt"))
-        st.caption(
-            t(
-                "collections.histogram_caption",
-                items=fmt_int(currency_row["dated_items"]),
-                good=fmt_int(good),
-                share_good=fmt_percent(currency_row["share_older_than_good"]),
-                acceptable=fmt_int(acceptable),
-                share_acceptable=fmt_percent(currency_row["share_older_than_acceptable"]),
-                median=fmt_number(currency_row["median_age"], 0),
-                year=year,
-            )
+        chart_with_table(
+            chart,
+            histogram,
+            key="collections_histogram_chart",
+            alt_text=t("collections.histogram_alt"),
+            caption=svc.histogram_finding(histogram, currency_row, year, good, acceptable, lang),
+            column_config={
+                "publication_year": number(t("collections.col.year"), format="plain", pinned=True),
+                "items": number(t("collections.col.items"), format="localized"),
+            },
         )
 
 # --------------------------------------------------------------------------- incomplete records

@@ -8,7 +8,9 @@ import pandas as pd
 import streamlit as st
 
 from app import state, state_metrics, state_outcomes
+from app.components.accessible_chart import chart_with_table
 from app.components.charts import (
+    axis_title,
     distribution_chart,
     format_value,
     indicator_label,
@@ -102,6 +104,10 @@ with st.container(key="comparison_controls", horizontal=True):
 
 meta = INDICATORS[indicator]
 label = indicator_label(indicator, lang)
+#: column header of the indicator in the charts' tables (shares in per cent, as on the axes)
+value_title = axis_title(indicator, lang)
+number = st.column_config.NumberColumn
+text = st.column_config.TextColumn
 unit_title = t(f"comparison.unit.{unit}.axis")
 st.caption(
     t(
@@ -132,10 +138,16 @@ if not is_share(indicator) and not is_missing(medians[indicator]):
 
 with st.container(key="comparison_ranking"):
     st.subheader(t("comparison.ranking_heading", indicator=label))
+    explained = t(f"comparison.ranking_caption.{unit}", median=median_text)
     if known.empty:
         st.info(t("comparison.ranking_empty"))
+        st.caption(explained)
     else:
-        st.altair_chart(
+        finding = svc.ranking_finding(known, indicator, lines, unit, lang, highlight)
+        shown_columns = ["rank", "label", indicator, "pupils"]
+        if unit == "school":
+            shown_columns += ["library_name", "pupils_served"]
+        chart_with_table(
             ranking_chart(
                 known,
                 indicator,
@@ -145,15 +157,19 @@ with st.container(key="comparison_ranking"):
                 unit_title=unit_title,
                 highlight=highlight,
             ),
-            width="stretch",
-            alt=t("comparison.ranking_alt", indicator=label),
+            svc.chart_table(known, indicator, shown_columns),
+            key="comparison_ranking_chart",
+            alt_text=t("comparison.ranking_alt", indicator=label),
+            caption=f"{finding} {explained}",
+            column_config={
+                "rank": number(t("comparison.col.rank"), format="localized"),
+                "label": text(unit_title, pinned=True),
+                "value": number(value_title, format="localized", step=0.01),
+                "pupils": number(t("comparison.col.pupils"), format="localized"),
+                "library_name": text(t("comparison.col.library")),
+                "pupils_served": number(t("comparison.col.pupils_served"), format="localized"),
+            },
         )
-    st.caption(
-        t(
-            f"comparison.ranking_caption.{unit}",
-            median=median_text,
-        )
-    )
     if not missing.empty:
         st.markdown(f"**{t('comparison.missing_heading', n=len(missing))}**")
         st.dataframe(
@@ -185,10 +201,17 @@ left, right = st.columns(2)
 with left, st.container(key="comparison_distribution"):
     st.subheader(t("comparison.distribution_heading"))
     spread = svc.distribution(shown_values, indicator)
+    explained = t(
+        "comparison.distribution_caption",
+        pupils=fmt_int(spread["pupils"].sum()),
+        schools=fmt_int(len(spread)),
+    )
     if spread.empty:
         st.info(t("comparison.ranking_empty"))
+        st.caption(explained)
     else:
-        st.altair_chart(
+        finding = svc.distribution_finding(spread, indicator, lang)
+        chart_with_table(
             distribution_chart(
                 spread,
                 indicator,
@@ -196,16 +219,20 @@ with left, st.container(key="comparison_distribution"):
                 lang=lang,
                 title=t("comparison.distribution_title", indicator=label),
             ),
-            width="stretch",
-            alt=t("comparison.distribution_alt", indicator=label),
+            svc.chart_table(
+                spread.sort_values([indicator, "label"], kind="stable"),
+                indicator,
+                ["label", indicator, "pupils"],
+            ),
+            key="comparison_distribution_chart",
+            alt_text=t("comparison.distribution_alt", indicator=label),
+            caption=f"{finding} {explained}".strip(),
+            column_config={
+                "label": text(t("comparison.unit.school.axis"), pinned=True),
+                "value": number(value_title, format="localized", step=0.01),
+                "pupils": number(t("comparison.col.pupils"), format="localized"),
+            },
         )
-    st.caption(
-        t(
-            "comparison.distribution_caption",
-            pupils=fmt_int(spread["pupils"].sum()),
-            schools=fmt_int(len(spread)),
-        )
-    )
 
 with right, st.container(key="comparison_scatter"):
     st.subheader(t("comparison.scatter_heading"))
@@ -220,10 +247,15 @@ with right, st.container(key="comparison_scatter"):
         help=t("comparison.axis_help"),
     )
     points = svc.scatter(rows, indicator, axis)
+    left_out = len(rows) - len(points)
+    note = t("comparison.scatter_left_out", n=fmt_int(left_out)) if left_out else ""
+    explained = f"{t(f'comparison.scatter_caption.{axis}')} {note}".strip()
     if points.empty:
         st.info(t("comparison.ranking_empty"))
+        st.caption(explained)
     else:
-        st.altair_chart(
+        finding = svc.scatter_finding(points, indicator, axis, unit, lang, highlight)
+        chart_with_table(
             scatter_chart(
                 points,
                 indicator,
@@ -235,12 +267,16 @@ with right, st.container(key="comparison_scatter"):
                 unit_title=unit_title,
                 highlight=highlight,
             ),
-            width="stretch",
-            alt=t("comparison.scatter_alt", indicator=label),
+            svc.chart_table(points, indicator, ["label", indicator, axis]),
+            key="comparison_scatter_chart",
+            alt_text=t("comparison.scatter_alt", indicator=label),
+            caption=f"{finding} {explained}",
+            column_config={
+                "label": text(unit_title, pinned=True),
+                "value": number(value_title, format="localized", step=0.01),
+                axis: number(t(f"comparison.axis.{axis}.title"), format="localized", step=0.01),
+            },
         )
-    left_out = len(rows) - len(points)
-    note = t("comparison.scatter_left_out", n=fmt_int(left_out)) if left_out else ""
-    st.caption(f"{t(f'comparison.scatter_caption.{axis}')} {note}".strip())
 
 with st.container(key="comparison_profile"):
     own = shown_values[shown_values["school_unit_code"] == school].iloc[0]
@@ -420,53 +456,44 @@ def show_outcomes() -> None:
         with column, st.container(key=f"comparison_outcomes_{part}"):
             st.markdown(f"**{t(f'outcomes.{part}_heading')}**")
             data, shift = outcomes_svc.points(frame, indicator, outcome, adjusted=adjusted)
-            as_table = st.toggle(
-                t("outcomes.show_table"),
-                key=f"comparison_outcomes_table_{part}",
-                help=t("outcomes.show_table_help"),
-            )
             suffix = "_adjusted" if adjusted else ""
             y_title = t("outcomes.y_adjusted", **names) if adjusted else names["outcome"]
-            if as_table:
-                st.dataframe(
-                    outcomes_svc.points_table(data, indicator, outcome, lang),
-                    hide_index=True,
-                    column_config={
-                        "school": st.column_config.TextColumn(
-                            t("outcomes.col.school"), pinned=True
-                        ),
-                        "library": st.column_config.TextColumn(t("outcomes.col.library")),
-                        "indicator": st.column_config.TextColumn(label),
-                        "outcome": st.column_config.TextColumn(y_title),
-                        "pupils": st.column_config.TextColumn(t("outcomes.col.pupils")),
-                        "position": st.column_config.TextColumn(t("outcomes.col.position")),
-                    },
-                    alt=t("outcomes.points_alt", **names),
-                )
-            elif not data.empty:
-                fitted = state_outcomes.line(
-                    frame, indicator, outcome, adjusted=adjusted, shift=shift
-                )
-                st.altair_chart(
-                    outcomes_svc.scatter_chart(
-                        data,
-                        fitted,
-                        indicator,
-                        outcome,
-                        lang=lang,
-                        title=t(f"outcomes.chart_title{suffix}", **names),
-                        y_title=y_title,
+            finding = outcomes_svc.finding(row, indicator, outcome, lang, adjusted=adjusted)
+            if data.empty:
+                st.caption(finding)
+                continue
+            fitted = state_outcomes.line(frame, indicator, outcome, adjusted=adjusted, shift=shift)
+            share = outcome.startswith("share_")
+            chart_with_table(
+                outcomes_svc.scatter_chart(
+                    data,
+                    fitted,
+                    indicator,
+                    outcome,
+                    lang=lang,
+                    title=t(f"outcomes.chart_title{suffix}", **names),
+                    y_title=y_title,
+                ),
+                outcomes_svc.points_table(data, indicator, outcome, lang),
+                key=f"comparison_outcomes_{part}",
+                alt_text=t(f"outcomes.chart_alt{suffix}", **names),
+                caption=finding,
+                column_config={
+                    "school": text(t("outcomes.col.school"), pinned=True),
+                    "library": text(t("outcomes.col.library")),
+                    "indicator": number(value_title, format="localized", step=0.01),
+                    "outcome": number(
+                        f"{y_title} (%)" if share else y_title, format="localized", step=0.1
                     ),
-                    width="stretch",
-                    alt=t(f"outcomes.chart_alt{suffix}", **names),
-                )
-            st.caption(outcomes_svc.finding(row, indicator, outcome, lang, adjusted=adjusted))
+                    "pupils": number(t("outcomes.col.pupils"), format="localized"),
+                    "position": text(t("outcomes.col.position")),
+                },
+            )
     left_out = outcomes_svc.left_out_text(row, lang)
     if left_out:
         st.caption(left_out)
 
     st.markdown(f"**{t('outcomes.coefficients_heading')}**")
-    text = st.column_config.TextColumn
     st.dataframe(
         outcomes_svc.coefficient_table(table, lang),
         hide_index=True,

@@ -9,6 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from app import state, state_follow_up, state_surveys
+from app.components.accessible_chart import chart_with_table
 from app.components.page import start_page
 from app.components.synced import synced_widget
 from app.i18n import fmt_int, fmt_number, t
@@ -139,6 +140,17 @@ with tab_trends, st.container(key="follow_up_trend"):
                 if few
                 else alt.value("#56B4E9")
             )
+            # a few lines each get a colour and a dash pattern: colour is never the only cue
+            dash = (
+                alt.StrokeDash(
+                    "library_name:N",
+                    title=t("follow_up.col.library"),
+                    scale=alt.Scale(domain=names, range=list(svc.LINE_DASHES[: len(names)])),
+                    legend=alt.Legend(orient="bottom", columns=3, labelLimit=240),
+                )
+                if few
+                else alt.value([1, 0])
+            )
             lines = (
                 alt.Chart(series)
                 .mark_line(point=few, strokeWidth=1.5, opacity=1 if few else 0.6)
@@ -147,6 +159,7 @@ with tab_trends, st.container(key="follow_up_trend"):
                     y=y,
                     detail="library_id:N",
                     color=colour,
+                    strokeDash=dash,
                     tooltip=[
                         alt.Tooltip("library_name:N", title=t("follow_up.col.library")),
                         alt.Tooltip("year:O", title=t("follow_up.axis.year")),
@@ -156,16 +169,32 @@ with tab_trends, st.container(key="follow_up_trend"):
                     ],
                 )
             )
-            chart = (lines + mean_line).resolve_scale(color="independent")
+            chart = (lines + mean_line).resolve_scale(color="independent", strokeDash="independent")
             caption = t("follow_up.trend_caption_libraries", libraries=fmt_int(len(names)))
+            drawn = series
         else:
             chart = mean_line
             caption = t("follow_up.trend_caption_mean")
+            drawn = series.iloc[0:0]
         chart = chart.properties(
             title=t("follow_up.trend_title", indicator=indicator_label(indicator))
         )
-        st.altair_chart(localized(chart), width="stretch", alt=t("follow_up.trend_alt"))
-        st.caption(caption)
+        chart_with_table(
+            localized(chart),
+            svc.trend_table(drawn, mean, indicator, t("follow_up.mean_series")),
+            key="follow_up_trend_chart",
+            alt_text=t("follow_up.trend_alt"),
+            caption=f"{svc.trend_finding(mean, indicator, lang)} {caption}".strip(),
+            column_config={
+                "series": text(t("follow_up.col.series"), pinned=True),
+                "year": number(t("follow_up.axis.year"), format="plain"),
+                "value": number(
+                    t("follow_up.col.value_percent" if share else "follow_up.col.value_plain"),
+                    format="localized",
+                    step=0.01,
+                ),
+            },
+        )
 
         changes = svc.indicator_changes(indicators, indicator, year)
         st.markdown(f"**{t('follow_up.changes_heading', year=year)}**")
@@ -219,6 +248,14 @@ with tab_trends, st.container(key="follow_up_equity"):
         st.info(t("follow_up.no_equity", indicator=inline(indicator_label(indicator))))
     else:
         long["statistic_label"] = long["statistic"].map(statistic_label)
+        equity_columns = {
+            "year": number(t("follow_up.axis.year"), format="plain", pinned=True),
+            **{
+                s: number(statistic_label(s), format="localized", step=0.001)
+                for s in svc.EQUITY_STATISTICS
+            },
+            "n": number(t("follow_up.col.libraries"), format="localized"),
+        }
         order = [statistic_label(s) for s in svc.EQUITY_STATISTICS]
         equity_chart = (
             alt.Chart(long)
@@ -247,8 +284,15 @@ with tab_trends, st.container(key="follow_up_equity"):
                 )
             )
         )
-        st.altair_chart(localized(equity_chart), alt=t("follow_up.equity_alt"))
-        st.caption(t("follow_up.equity_caption"))
+        chart_with_table(
+            localized(equity_chart),
+            svc.equity_chart_table(equity),
+            key="follow_up_equity_chart",
+            alt_text=t("follow_up.equity_alt"),
+            caption=f"{svc.equity_finding(equity, lang)} {t('follow_up.equity_caption')}".strip(),
+            column_config=equity_columns,
+            width="content",
+        )
 
         verdicts = svc.disparity_verdicts(svc.equity_changes(equity), year)
         if verdicts.empty:
@@ -278,14 +322,7 @@ with tab_trends, st.container(key="follow_up_equity"):
         st.dataframe(
             equity.drop(columns=["indicator", "reason"]),
             hide_index=True,
-            column_config={
-                "year": number(t("follow_up.axis.year"), format="plain", pinned=True),
-                **{
-                    s: number(statistic_label(s), format="localized", step=0.001)
-                    for s in svc.EQUITY_STATISTICS
-                },
-                "n": number(t("follow_up.col.libraries"), format="localized"),
-            },
+            column_config=equity_columns,
             alt=t("follow_up.equity_table_alt"),
         )
 
@@ -353,8 +390,24 @@ with tab_centre, st.container(key="follow_up_resource_centre"):
             )
             .properties(title=t("follow_up.centre_region_title", measure=measure_title))
         )
-        st.altair_chart(localized(region_chart), width="stretch", alt=t("follow_up.centre_alt"))
-        st.caption(t("follow_up.centre_region_caption", municipality=municipality["name"]))
+        drawn = regional.dropna(subset=[column])
+        finding = svc.centre_finding(regional, column, code, year, measure_title, lang)
+        explained = t("follow_up.centre_region_caption", municipality=municipality["name"])
+        chart_with_table(
+            localized(region_chart),
+            drawn[["municipality_name", "year", column, "selected"]].sort_values(
+                ["municipality_name", "year"], kind="stable"
+            ),
+            key="follow_up_centre_chart",
+            alt_text=t("follow_up.centre_alt"),
+            caption=f"{finding} {explained}",
+            column_config={
+                "municipality_name": text(t("follow_up.col.municipality"), pinned=True),
+                "year": number(t("follow_up.axis.year"), format="plain"),
+                column: number(measure_axis, format="localized", step=0.1),
+                "selected": text(t("follow_up.col.group")),
+            },
+        )
         this_year = regional[regional["year"] == year].drop(columns=["fictional", "selected"])
         st.dataframe(
             this_year.drop(columns=["year", "municipality_code"]),
@@ -541,10 +594,25 @@ with tab_surveys, st.container(key="follow_up_surveys"):
                         title=t("follow_up.likert_title", question=question_names[question_id])
                     )
                 )
-                st.altair_chart(
-                    localized(likert_chart), width="stretch", alt=t("follow_up.likert_alt")
+                finding = svc.likert_finding(distribution, lang)
+                explained = t("follow_up.likert_caption", minimum=svc.MIN_RESPONDENTS)
+                chart_with_table(
+                    localized(likert_chart),
+                    distribution[["role", "value_label", "count"]].assign(
+                        share=distribution["share"] * 100
+                    ),
+                    key="follow_up_likert_chart",
+                    alt_text=t("follow_up.likert_alt"),
+                    caption=f"{finding} {explained}".strip(),
+                    column_config={
+                        "role": text(t("follow_up.col.role"), pinned=True),
+                        "value_label": text(t("follow_up.col.answer_value")),
+                        "count": number(t("follow_up.col.respondents"), format="localized"),
+                        "share": number(
+                            t("follow_up.col.share_percent"), format="localized", step=0.1
+                        ),
+                    },
                 )
-                st.caption(t("follow_up.likert_caption", minimum=svc.MIN_RESPONDENTS))
 
         texts = svc.text_answers(answers)
         st.markdown(f"**{t('follow_up.text_heading')}**")

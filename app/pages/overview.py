@@ -12,6 +12,7 @@ import pandas as pd
 import streamlit as st
 
 from app import state, state_overview
+from app.components.accessible_chart import chart_with_table
 from app.components.filters import Filters, render_filters
 from app.components.kpi import Kpi, metric_row, signed_delta
 from app.components.map import kind_label, overview_map
@@ -24,10 +25,13 @@ from app.services.overview import (
     KEY_FIGURES,
     KeyFigure,
     checklist_coverage,
+    county_finding,
     county_municipalities,
     county_table,
     key_figures,
     library_table,
+    map_finding,
+    map_table,
     overview_kpis,
     school_table,
     staffed_threshold,
@@ -322,7 +326,23 @@ def render_municipality(
         if chart is None:
             st.info(t("overview.map_empty"))
         else:
-            st.altair_chart(chart, width="stretch", alt=t("overview.map_alt"))
+            chart_with_table(
+                chart,
+                map_table(schools, libraries, lang),
+                key="overview_map_chart",
+                alt_text=t("overview.map_alt"),
+                caption=map_finding(schools, libraries, lang),
+                column_config={
+                    "feature": text(t("overview.col.feature")),
+                    "name": text(t("overview.col.name"), pinned=True),
+                    "school_unit_code": text(t("col.school_unit_code")),
+                    "pupils": number(t("col.pupils"), format="localized"),
+                    "library_name": text(t("overview.col.serving_library")),
+                    "library_kind": text(t("overview.col.library_kind_map")),
+                    "staffed_hours": number(t("col.staffed_hours"), format="localized", step=0.1),
+                    "pupils_served": number(t("col.pupils_served"), format="localized"),
+                },
+            )
 
 
 def county_chart(
@@ -332,9 +352,14 @@ def county_chart(
     reference value as a dashed rule."""
     scale = 100.0 if figure == "share_pupils_staffed" else 1.0
     decimals = KEY_FIGURE_SPECS[figure].decimals if figure in KEY_FIGURE_SPECS else 2
+    selected = table["municipality_code"] == code
     data = pd.DataFrame(
         {
-            "municipality_name": table["municipality_name"],
+            # the selected municipality is named as such, not only darker
+            "municipality_name": [
+                t("overview.chart.selected_name", municipality=name) if chosen else name
+                for name, chosen in zip(table["municipality_name"], selected, strict=True)
+            ],
             figure: table[figure] * scale,
             "value_text": [fmt_number(v * scale, decimals) for v in table[figure]],
             "group": [
@@ -439,21 +464,37 @@ def render_county(
         if figure in KEY_FIGURE_SPECS:
             whole = key_figures(in_county, indicators, reference, (KEY_FIGURE_SPECS[figure],))
             reference_value = whole[0].reference
-        st.altair_chart(
-            county_chart(table, figure, label, code, reference_value, year),
-            width="stretch",
-            alt=t("overview.county_chart_alt", figure=label),
-        )
         if reference_value is None:
-            st.caption(t("overview.county_chart_caption_no_reference", figure=label))
+            explained = t("overview.county_chart_caption_no_reference", figure=label)
         else:
-            st.caption(
-                t(
-                    "overview.county_chart_caption",
-                    figure=label,
-                    reference=fmt_number(reference_value, decimals.get(figure, 2)),
-                )
+            explained = t(
+                "overview.county_chart_caption",
+                figure=label,
+                reference=fmt_number(reference_value, decimals.get(figure, 2)),
             )
+        finding = county_finding(table, figure, label, code, reference_value, lang)
+        scale = 100.0 if figure == "share_pupils_staffed" else 1.0
+        chart_with_table(
+            county_chart(table, figure, label, code, reference_value, year),
+            pd.DataFrame(
+                {
+                    "municipality_name": table["municipality_name"],
+                    figure: table[figure] * scale,
+                    "group": [
+                        t("overview.chart.selected" if c == code else "overview.chart.other")
+                        for c in table["municipality_code"]
+                    ],
+                }
+            ),
+            key="overview_county_chart",
+            alt_text=t("overview.county_chart_alt", figure=label),
+            caption=f"{finding} {explained}".strip(),
+            column_config={
+                "municipality_name": text(t("overview.col.municipality"), pinned=True),
+                figure: number(label, format="localized", step=0.01),
+                "group": text(t("overview.col.group")),
+            },
+        )
 
 
 st.title(t("overview.title"))

@@ -26,11 +26,14 @@ Decisions
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from app.i18n import fmt_int, t
 from app.services.overview import NOT_A_LIBRARY, STAFFED_THRESHOLD_HOURS
 from metrics.access import (
     distance_to_serving_library,
@@ -370,3 +373,134 @@ def gap_pupils(gap_rows: pd.DataFrame) -> dict[str, float]:
     result = {flag: float(pupils[gap_rows[flag]].sum()) for flag in GAP_FLAGS}
     result["any"] = float(pupils.sum())
     return result
+
+
+#: Columns of :func:`map_rows`.
+MAP_ROW_COLUMNS = [
+    "feature",
+    "name",
+    "school_unit_code",
+    "pupils",
+    "value",
+    "note",
+    "library_name",
+    "distance_serving_km",
+    "staffed_library_name",
+    "distance_staffed_km",
+    "access_per_100_pupils",
+    "staffed_hours",
+]
+
+
+def _located_rows(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame[_located(frame)] if len(frame) else frame
+
+
+def map_rows(
+    table: pd.DataFrame,
+    values: pd.Series,
+    reasons: pd.Series,
+    libraries: pd.DataFrame,
+    lang: str,
+    *,
+    scale: float = 1.0,
+    min_hours: float = STAFFED_THRESHOLD_HOURS,
+) -> pd.DataFrame:
+    """What the access map draws, as a table: the located school units with the value that
+    colours them, then the located libraries.
+
+    Parameters
+    ----------
+    table
+        :func:`access_table` rows of the school units shown.
+    values, reasons
+        The colouring value of each row of ``table`` and why it is missing ("" when it is not).
+    libraries
+        The library sites drawn (:func:`library_sites` rows).
+    scale
+        Factor for ``values`` (100 for a share shown in per cent, as on the legend).
+
+    Returns
+    -------
+    :data:`MAP_ROW_COLUMNS`: ``feature`` (school unit, or the library's marker: staffed at least
+    ``min_hours`` a week or not), ``name``, then for a school unit its code, ``pupils``,
+    ``value``, ``note`` (why the value is missing), its library and the distance to it, the
+    nearest staffed library and the distance to it and the 2SFCA access; for a library its
+    ``staffed_hours``.
+    """
+    located = _located(table)
+    schools = table[located]
+    hours = fmt_int(min_hours, lang=lang)
+    school_rows = pd.DataFrame(
+        {
+            "feature": t("map.school", lang=lang),
+            "name": schools["school_name"].astype(str).to_numpy(),
+            "school_unit_code": schools["school_unit_code"].astype(str).to_numpy(),
+            "pupils": _float(schools["pupils"]),
+            "value": _float(values[located]) * scale,
+            "note": reasons[located].fillna("").astype(str).to_numpy(),
+            "library_name": schools["library_name"].to_numpy(dtype=object),
+            "distance_serving_km": _float(schools["distance_serving_km"]),
+            "staffed_library_name": schools["staffed_library_name"].to_numpy(dtype=object),
+            "distance_staffed_km": _float(schools["distance_staffed_km"]),
+            "access_per_100_pupils": _float(schools["access_per_100_pupils"]),
+            "staffed_hours": np.nan,
+        }
+    )
+    sites = _located_rows(libraries)
+    site_hours = _float(sites["staffed_hours"]) if len(sites) else np.array([])
+    library_rows = pd.DataFrame(
+        {
+            "feature": [
+                t(
+                    "access_map.library_staffed" if h >= min_hours else "access_map.library_other",
+                    lang=lang,
+                    hours=hours,
+                )
+                for h in site_hours
+            ],
+            "name": sites["library_name"].astype(str).to_numpy(),
+            "staffed_hours": site_hours,
+        }
+    )
+    rows = pd.concat([school_rows, library_rows], ignore_index=True)
+    return rows.reindex(columns=MAP_ROW_COLUMNS)
+
+
+def map_finding(
+    rows: pd.DataFrame,
+    label: str,
+    higher_is_better: bool,
+    format_value: Callable[[Any], str],
+    lang: str,
+    *,
+    scale: float = 1.0,
+) -> str:
+    """The access map's finding: the weakest and the strongest school unit on the colouring
+    value ``label`` (by its direction) and how many school units lack a value.
+
+    ``rows`` is :func:`map_rows` (made with ``scale``); ``format_value`` formats one unscaled
+    value as the map's tooltip does.
+    """
+    schools = rows[rows["school_unit_code"].notna()]
+    known = schools[schools["value"].notna()].sort_values(
+        ["value", "name"], ascending=[higher_is_better, True], kind="stable"
+    )
+    missing = len(schools) - len(known)
+    if known.empty:
+        text = t("access.map_finding_none", lang=lang, value=label)
+    else:
+        weakest, strongest = known.iloc[0], known.iloc[-1]
+        text = t(
+            "access.map_finding",
+            lang=lang,
+            value=label,
+            n=fmt_int(len(known), lang=lang),
+            weakest=weakest["name"],
+            weakest_value=format_value(weakest["value"] / scale),
+            strongest=strongest["name"],
+            strongest_value=format_value(strongest["value"] / scale),
+        )
+    if missing:
+        text += " " + t("access.map_finding_missing", lang=lang, n=fmt_int(missing, lang=lang))
+    return text

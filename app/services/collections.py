@@ -28,6 +28,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
+from app.i18n import fmt_int, fmt_number, fmt_percent, t
 from inventory.importers.catalogue import media_kind
 from inventory.importers.textfile import FORMULA_PREFIXES
 from inventory.models import CollectionCategory
@@ -160,6 +161,106 @@ def chart_frame(table: pd.DataFrame) -> pd.DataFrame:
     return rows.assign(order=rows["category"].map(order))[
         ["library_name", "category", "items", "items_per_pupil", "order"]
     ].reset_index(drop=True)
+
+
+def size_finding(bars: pd.DataFrame, lang: str) -> str:
+    """The size chart's finding: the range of physical items per pupil over the libraries.
+
+    ``bars`` is :func:`chart_frame`; a library's value is the sum of its stacked categories
+    (the length of its bar), e.g. "Fysiska medier per elev varierar från 4,2 (Ekbiblioteket)
+    till 14,8 (Bokhuset) mellan de 5 biblioteken."
+    """
+    totals = bars.groupby("library_name", sort=True)["items_per_pupil"].sum()
+    if totals.empty:
+        return ""
+    if len(totals) == 1:
+        return t(
+            "collections.size_finding_one",
+            lang=lang,
+            library=totals.index[0],
+            value=fmt_number(totals.iloc[0], 1, lang=lang),
+        )
+    return t(
+        "collections.size_finding",
+        lang=lang,
+        low=fmt_number(totals.min(), 1, lang=lang),
+        low_library=totals.idxmin(),
+        high=fmt_number(totals.max(), 1, lang=lang),
+        high_library=totals.idxmax(),
+        n=fmt_int(len(totals), lang=lang),
+    )
+
+
+def age_finding(totals: pd.DataFrame, good: float, acceptable: float, lang: str) -> str:
+    """The age chart's finding: the range of median collection ages and how many libraries
+    are within the reference ages.
+
+    ``totals`` are the :func:`category_table` total rows with a median age (the bars).
+    """
+    ages = pd.Series(
+        pd.to_numeric(totals["median_collection_age"], errors="coerce").to_numpy(dtype=float),
+        index=totals["library_name"].to_numpy(),
+    ).dropna()
+    if ages.empty:
+        return ""
+    counts = {
+        "good_n": fmt_int(int((ages <= good).sum()), lang=lang),
+        "old_n": fmt_int(int((ages > acceptable).sum()), lang=lang),
+        "n": fmt_int(len(ages), lang=lang),
+        "good": fmt_int(good, lang=lang),
+        "acceptable": fmt_int(acceptable, lang=lang),
+    }
+    if len(ages) == 1:
+        return t(
+            "collections.age_finding_one",
+            lang=lang,
+            library=ages.index[0],
+            value=fmt_number(ages.iloc[0], 0, lang=lang),
+            **counts,
+        )
+    return t(
+        "collections.age_finding",
+        lang=lang,
+        low=fmt_number(ages.min(), 0, lang=lang),
+        low_library=ages.idxmin(),
+        high=fmt_number(ages.max(), 0, lang=lang),
+        high_library=ages.idxmax(),
+        **counts,
+    )
+
+
+def histogram_finding(
+    histogram: pd.DataFrame,
+    currency: pd.Series,
+    year: int,
+    good: float,
+    acceptable: float,
+    lang: str,
+) -> str:
+    """The publication-year histogram's finding: the year with most items, and how much of the
+    dated catalogue is older than the reference ages (``currency``: the library's
+    :func:`currency_table` row)."""
+    text = t(
+        "collections.histogram_caption",
+        lang=lang,
+        items=fmt_int(currency["dated_items"], lang=lang),
+        good=fmt_int(good, lang=lang),
+        share_good=fmt_percent(currency["share_older_than_good"], lang=lang),
+        acceptable=fmt_int(acceptable, lang=lang),
+        share_acceptable=fmt_percent(currency["share_older_than_acceptable"], lang=lang),
+        median=fmt_number(currency["median_age"], 0, lang=lang),
+        year=year,
+    )
+    if histogram.empty:
+        return text
+    peak = histogram.loc[histogram["items"].idxmax()]
+    most = t(
+        "collections.histogram_peak",
+        lang=lang,
+        year=int(peak["publication_year"]),
+        items=fmt_int(peak["items"], lang=lang),
+    )
+    return f"{most} {text}"
 
 
 def libraries_with_catalogue(counts: pd.DataFrame, library_ids: set[int]) -> list[int]:

@@ -16,6 +16,7 @@ from typing import Any
 import pandas as pd
 
 from app import state
+from app.components.text import escape_markdown
 from app.i18n import t
 from inventory.permissions import PermissionDeniedError
 from inventory.writes import InventoryValidationError
@@ -54,20 +55,6 @@ ERRORS: tuple[type[Exception], ...] = (
     LookupError,
     *state.DATABASE_ERRORS,
 )
-
-_ASCII_PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
-_WHITE_SPACE = re.compile(r"\s+")
-
-
-def escape_markdown(text: Any) -> str:
-    """``text`` on one line with every ASCII punctuation character backslash-escaped.
-
-    CommonMark lets any ASCII punctuation be escaped, so no link, emphasis, HTML tag, emoji
-    short code (``:x:``), colour directive or formula (``$``) can come out of user text shown
-    in a Markdown element.
-    """
-    line = _WHITE_SPACE.sub(" ", str(text)).strip()
-    return _ASCII_PUNCTUATION.sub(r"\\\1", line)
 
 
 def _write(operation) -> Any:  # noqa: ANN001

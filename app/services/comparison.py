@@ -20,6 +20,10 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
+from app.components.charts import format_value, indicator_label
+from app.components.text import inline
+from app.i18n import fmt_int, fmt_number, t
+from app.services.outcomes import strength
 from app.services.overview import NOT_A_LIBRARY
 from metrics.equity import weighted_percentile
 from metrics.indicators import INDICATORS, swedish_reasons
@@ -474,3 +478,156 @@ def peer_list(code: str, peers: pd.DataFrame, values: pd.DataFrame) -> pd.DataFr
     return frame[
         ["rank", "peer_code", "school_name", "municipality_code", "pupils", "distance"]
     ].reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------- chart findings
+
+
+def _units(unit: str, lang: str) -> str:
+    return t(f"comparison.finding_units.{unit}", lang=lang)
+
+
+def _reaches(values: pd.Series, reference: float, higher_is_better: bool) -> int:
+    return int((values >= reference).sum() if higher_is_better else (values <= reference).sum())
+
+
+def ranking_finding(
+    known: pd.DataFrame,
+    indicator: str,
+    lines: pd.DataFrame,
+    unit: str,
+    lang: str,
+    highlight: str | None = None,
+) -> str:
+    """The ranking chart's finding: the best and the weakest bar, where the highlighted school
+    unit stands, and how many bars reach each reference line but the first (the median).
+
+    ``known`` are the :func:`ranking` rows with a value (best first); ``lines`` the reference
+    lines drawn (``label``, ``value``; the municipal median first).
+    """
+    if known.empty:
+        return ""
+    meta = INDICATORS[indicator]
+    values = known[indicator].astype(float)
+    best, worst = known.iloc[0], known.iloc[-1]
+    parts = [
+        t(
+            "comparison.ranking_finding",
+            lang=lang,
+            n=fmt_int(len(known), lang=lang),
+            units=_units(unit, lang),
+            best=best["label"],
+            best_value=format_value(indicator, best[indicator], lang),
+            worst=worst["label"],
+            worst_value=format_value(indicator, worst[indicator], lang),
+        )
+    ]
+    chosen = known[known["id"].astype(str) == str(highlight)] if highlight is not None else None
+    if chosen is not None and not chosen.empty:
+        row = chosen.iloc[0]
+        parts.append(
+            t(
+                "comparison.highlight_finding",
+                lang=lang,
+                label=row["label"],
+                value=format_value(indicator, row[indicator], lang),
+                rank=fmt_int(row["rank"], lang=lang),
+                n=fmt_int(len(known), lang=lang),
+            )
+        )
+    for _, line in lines.iloc[1:].iterrows():
+        parts.append(
+            t(
+                "comparison.reference_finding",
+                lang=lang,
+                meet=fmt_int(
+                    _reaches(values, float(line["value"]), meta.higher_is_better), lang=lang
+                ),
+                n=fmt_int(len(known), lang=lang),
+                reference=inline(str(line["label"])),
+                value=format_value(indicator, line["value"], lang),
+            )
+        )
+    return " ".join(parts)
+
+
+def distribution_finding(spread: pd.DataFrame, indicator: str, lang: str) -> str:
+    """The distribution chart's finding: pupil-weighted 10th, 50th and 90th percentiles of the
+    value (``spread`` is :func:`distribution`); empty when they cannot be computed."""
+    if spread.empty:
+        return ""
+    values, pupils = spread[indicator].to_numpy(float), spread["pupils"].to_numpy(float)
+    try:
+        low, median, high = (weighted_percentile(values, q, weights=pupils) for q in (10, 50, 90))
+    except ValueError:  # e.g. a negative value
+        return ""
+    return t(
+        "comparison.distribution_finding",
+        lang=lang,
+        median=format_value(indicator, median, lang),
+        low=format_value(indicator, low, lang),
+        high=format_value(indicator, high, lang),
+    )
+
+
+def scatter_finding(
+    points: pd.DataFrame,
+    indicator: str,
+    axis: str,
+    unit: str,
+    lang: str,
+    highlight: str | None = None,
+) -> str:
+    """The scatter plot's finding: the strength and direction of the (unweighted, one point per
+    row) Pearson correlation between ``axis`` and the indicator, and the highlighted school
+    unit's point. ``points`` is :func:`scatter`."""
+    x = points[axis].to_numpy(float)
+    y = points[indicator].to_numpy(float)
+    common = {
+        "axis": inline(t(f"comparison.axis.{axis}", lang=lang)),
+        "indicator": inline(indicator_label(indicator, lang)),
+        "n": fmt_int(len(points), lang=lang),
+        "units": _units(unit, lang),
+    }
+    if len(points) < 3 or np.ptp(x) == 0 or np.ptp(y) == 0:
+        text = t("comparison.scatter_finding_none", lang=lang, **common)
+    else:
+        r = float(np.corrcoef(x, y)[0, 1])
+        size = strength(r)
+        direction = "positive" if r > 0 else "negative"
+        key = (
+            "outcomes.strength.none" if size == "none" else f"outcomes.strength.{size}.{direction}"
+        )
+        text = t(
+            "comparison.scatter_finding",
+            lang=lang,
+            strength=t(key, lang=lang),
+            r=fmt_number(r, 2, lang=lang),
+            **common,
+        )
+    chosen = points[points["id"].astype(str) == str(highlight)] if highlight is not None else None
+    if chosen is not None and not chosen.empty:
+        row = chosen.iloc[0]
+        x_text = (
+            fmt_int(row[axis], lang=lang)
+            if axis == "pupils"
+            else fmt_number(row[axis], 2, lang=lang)
+        )
+        text += " " + t(
+            "comparison.scatter_highlight",
+            lang=lang,
+            label=row["label"],
+            value=format_value(indicator, row[indicator], lang),
+            x=x_text,
+            axis=common["axis"],
+        )
+    return text
+
+
+def chart_table(rows: pd.DataFrame, indicator: str, columns: list[str]) -> pd.DataFrame:
+    """``columns`` of chart rows with the indicator under ``value`` (shares in per cent, as the
+    axis shows them)."""
+    scale = 100.0 if INDICATORS[indicator].unit.startswith("share") else 1.0
+    table = rows[columns].copy()
+    table.insert(columns.index(indicator), "value", rows[indicator].astype(float) * scale)
+    return table.drop(columns=indicator).reset_index(drop=True)

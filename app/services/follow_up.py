@@ -25,6 +25,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from app.components.text import inline
+from app.i18n import fmt_int, fmt_number, fmt_percent, t
 from metrics.equity import equity_summary
 from metrics.indicators import INDICATORS, library_indicators
 from metrics.need import VERTICAL_PREFIX, NeedParams, equity_table, need_weight
@@ -62,6 +64,16 @@ LINE_COLOURS: tuple[str, ...] = (
     "#0072B2",
     "#D55E00",
     "#CC79A7",
+)
+#: Dash patterns of those lines (solid first), so that a line is told apart without colour.
+LINE_DASHES: tuple[list[int], ...] = (
+    [1, 0],
+    [6, 3],
+    [2, 2],
+    [8, 3, 2, 3],
+    [1, 3],
+    [10, 4],
+    [4, 2, 1, 2],
 )
 #: Vega number locale for Swedish axis labels (decimal comma, non-breaking space).
 SWEDISH_VEGA_LOCALE: dict[str, Any] = {
@@ -125,6 +137,73 @@ def municipal_mean(indicators: pd.DataFrame, indicator: str) -> pd.DataFrame:
             }
         )
     return pd.DataFrame(rows, columns=["year", indicator, "libraries", "pupils"])
+
+
+def format_indicator(indicator: str, value: Any, lang: str) -> str:
+    """An indicator value as in the trend chart's tooltip: shares as percentages with one
+    decimal, other values with two."""
+    if is_share(indicator):
+        return fmt_percent(value, 1, lang=lang)
+    return fmt_number(value, 2, lang=lang)
+
+
+def _indicator_label(indicator: str, lang: str) -> str:
+    meta = INDICATORS[indicator]
+    return meta.label_sv if lang == "sv" else meta.label_en
+
+
+def trend_table(
+    series: pd.DataFrame, mean: pd.DataFrame, indicator: str, mean_label: str
+) -> pd.DataFrame:
+    """The numbers of the trend chart: one row per library and year (:func:`indicator_series`)
+    and one per year for the municipal mean (:func:`municipal_mean`, named ``mean_label``).
+
+    Returns ``series`` (library name or ``mean_label``), ``year`` and ``value``; shares are
+    given in per cent (0–100), as the chart's axis shows them. Pass an empty ``series`` when
+    the chart shows the mean only.
+    """
+    scale = 100.0 if is_share(indicator) else 1.0
+    libraries = pd.DataFrame(
+        {
+            "series": series["library_name"].astype(str).to_numpy(),
+            "year": series["year"].astype(int).to_numpy(),
+            "value": series[indicator].astype(float).to_numpy() * scale,
+        }
+    )
+    means = pd.DataFrame(
+        {
+            "series": mean_label,
+            "year": mean["year"].astype(int).to_numpy(),
+            "value": mean[indicator].astype(float).to_numpy() * scale,
+        }
+    )
+    return pd.concat([libraries, means], ignore_index=True)
+
+
+def trend_finding(mean: pd.DataFrame, indicator: str, lang: str) -> str:
+    """The trend chart's finding: the municipal mean in the first and the last year on record
+    (:func:`municipal_mean`); empty without a mean."""
+    if mean.empty:
+        return ""
+    label = inline(_indicator_label(indicator, lang))
+    first, last = mean.iloc[0], mean.iloc[-1]
+    if len(mean) == 1:
+        return t(
+            "follow_up.trend_finding_one",
+            lang=lang,
+            indicator=label,
+            value=format_indicator(indicator, first[indicator], lang),
+            year=int(first["year"]),
+        )
+    return t(
+        "follow_up.trend_finding",
+        lang=lang,
+        indicator=label,
+        first=format_indicator(indicator, first[indicator], lang),
+        first_year=int(first["year"]),
+        last=format_indicator(indicator, last[indicator], lang),
+        last_year=int(last["year"]),
+    )
 
 
 def indicator_changes(indicators: pd.DataFrame, indicator: str, year: int) -> pd.DataFrame:
@@ -257,6 +336,55 @@ def equity_long(equity: pd.DataFrame) -> pd.DataFrame:
     return long.reset_index(drop=True)
 
 
+def equity_chart_table(equity: pd.DataFrame) -> pd.DataFrame:
+    """The numbers of the equity chart: :func:`equity_by_year`'s ``year``, statistics and
+    ``n``, with the values the chart cannot draw (infinite ratios) missing, as in the chart."""
+    table = equity[["year", *EQUITY_STATISTICS, "n"]].copy()
+    for statistic in EQUITY_STATISTICS:
+        values = table[statistic].astype(float)
+        table[statistic] = values.where(np.isfinite(values))
+    return table.reset_index(drop=True)
+
+
+def equity_finding(equity: pd.DataFrame, lang: str) -> str:
+    """The equity chart's finding: each statistic in the first and the last year on record
+    that has it (finite values only, as drawn); empty when nothing can be drawn."""
+    table = equity_chart_table(equity)
+    parts, years = [], set()
+    for statistic in EQUITY_STATISTICS:
+        known = table[table[statistic].notna()]
+        if known.empty:
+            continue
+        first, last = known.iloc[0], known.iloc[-1]
+        years |= {int(first["year"]), int(last["year"])}
+        name = t(f"follow_up.statistic.{statistic}", lang=lang)
+        if len(known) == 1:
+            parts.append(
+                t(
+                    "follow_up.equity_finding_part_one",
+                    lang=lang,
+                    statistic=name,
+                    value=fmt_number(first[statistic], 3, lang=lang),
+                    year=int(first["year"]),
+                )
+            )
+        else:
+            parts.append(
+                t(
+                    "follow_up.equity_finding_part",
+                    lang=lang,
+                    statistic=name,
+                    first=fmt_number(first[statistic], 3, lang=lang),
+                    first_year=int(first["year"]),
+                    last=fmt_number(last[statistic], 3, lang=lang),
+                    last_year=int(last["year"]),
+                )
+            )
+    if not parts:
+        return ""
+    return "; ".join(parts) + "."
+
+
 # --------------------------------------------------------------------------- resource centre
 
 
@@ -331,6 +459,43 @@ def municipality_activity(centre: pd.DataFrame, pupils: pd.DataFrame | None = No
         frame.sort_values(["year", "municipality_code"], kind="stable")
         .reindex(columns=columns)
         .reset_index(drop=True)
+    )
+
+
+def centre_finding(
+    regional: pd.DataFrame, column: str, municipality: str, year: int, measure: str, lang: str
+) -> str:
+    """The regional chart's finding: the municipality's value of ``column`` in ``year`` and its
+    place among the municipalities with a value that year (highest first).
+
+    ``regional`` is :func:`municipality_activity` (the name comes from its rows); ``measure``
+    the translated name of ``column``.
+    """
+    rows = regional[regional["year"] == year].dropna(subset=[column])
+    names = regional.loc[regional["municipality_code"] == municipality, "municipality_name"]
+    name = str(names.iloc[0]) if len(names) else municipality
+    own = rows[rows["municipality_code"] == municipality]
+    if own.empty:
+        return t(
+            "follow_up.centre_finding_missing",
+            lang=lang,
+            municipality=name,
+            measure=inline(measure),
+            year=year,
+        )
+    value = float(own[column].iloc[0])
+    rank = int((rows[column].astype(float) > value).sum()) + 1
+    # counts are whole numbers; hours have one decimal and values per 100 pupils two
+    decimals = 2 if column.endswith("_per_100_pupils") else int(column == "training_hours")
+    return t(
+        "follow_up.centre_finding",
+        lang=lang,
+        measure=measure,
+        municipality=name,
+        value=fmt_number(value, decimals, lang=lang),
+        year=year,
+        rank=fmt_int(rank, lang=lang),
+        n=fmt_int(len(rows), lang=lang),
     )
 
 
@@ -447,6 +612,25 @@ def likert_distribution(
     long["_order"] = long["respondent_role"].map(order)
     long = long.sort_values(["_order", "likert_value"], kind="stable")
     return long[columns].reset_index(drop=True)
+
+
+def likert_finding(distribution: pd.DataFrame, lang: str) -> str:
+    """The Likert chart's finding: of all answers to the question, the share that agree (4 or
+    5) and that disagree (1 or 2). ``distribution`` is :func:`likert_distribution`; empty when
+    the whole group is left out."""
+    rows = distribution[distribution["respondent_role"] == ALL_ROLES]
+    if rows.empty:
+        return ""
+    total = int(rows["respondents"].iloc[0])
+    agree = int(rows.loc[rows["likert_value"] >= 4, "count"].sum())
+    disagree = int(rows.loc[rows["likert_value"] <= 2, "count"].sum())
+    return t(
+        "follow_up.likert_finding",
+        lang=lang,
+        respondents=fmt_int(total, lang=lang),
+        agree=fmt_percent(agree / total, lang=lang),
+        disagree=fmt_percent(disagree / total, lang=lang),
+    )
 
 
 def text_answers(answers: pd.DataFrame) -> pd.DataFrame:

@@ -300,14 +300,21 @@ def position_label(position: str, lang: str) -> str:
 
 
 def points_table(data: pd.DataFrame, indicator: str, outcome: str, lang: str) -> pd.DataFrame:
-    """The points of a chart as text, in the chart's numbers (for "show as table")."""
+    """The points of a chart with the chart's numbers, for "show as table".
+
+    Columns: ``school``, ``library``, ``indicator`` (x), ``outcome`` (y), ``pupils`` and
+    ``position`` (in words, in ``lang``); shares (of the indicator or the outcome) are given in
+    per cent, as the axes show them.
+    """
+    x_scale = 100.0 if INDICATORS[indicator].unit.startswith("share") else 1.0
+    y_scale = 100.0 if outcome.startswith("share_") else 1.0
     return pd.DataFrame(
         {
             "school": data["label"].to_numpy(),
             "library": [MISSING if is_missing(v) else str(v) for v in data["library_name"]],
-            "indicator": [format_value(indicator, v, lang) for v in data["x"]],
-            "outcome": [format_outcome(outcome, v, lang) for v in data["y"]],
-            "pupils": [fmt_int(v, lang=lang) for v in data["pupils"]],
+            "indicator": data["x"].astype(float).to_numpy() * x_scale,
+            "outcome": data["y"].astype(float).to_numpy() * y_scale,
+            "pupils": data["pupils"].astype(float).to_numpy(),
             "position": [position_label(p, lang) for p in data["position"]],
         }
     )

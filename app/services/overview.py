@@ -12,6 +12,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from app.components.text import inline
+from app.i18n import MISSING, fmt_int, fmt_number, fmt_percent, is_missing, t
+from inventory.models import LibraryKind
 from metrics.equity import equity_summary
 from metrics.equity import gini as equity_gini
 from metrics.indicators import INDICATORS, library_indicators
@@ -721,3 +724,146 @@ def county_table(
     for column in ("schools", "pupils", "libraries"):
         frame[column] = pd.to_numeric(frame[column], errors="coerce").round().astype("Int64")
     return frame[COUNTY_COLUMNS]
+
+
+def county_finding(
+    table: pd.DataFrame,
+    figure: str,
+    label: str,
+    code: str,
+    reference: float | None,
+    lang: str,
+) -> str:
+    """The county chart's finding: the range of ``figure`` over the municipalities, the value of
+    the selected one (``code``) and how many reach the ``reference`` value.
+
+    ``table`` is :func:`county_table`; ``label`` the figure's translated name. Shares are given
+    as percentages, the other figures with the decimals of the key figure (2 for the Gini
+    coefficient). Empty when no municipality has a value.
+    """
+    values = pd.Series(
+        pd.to_numeric(table[figure], errors="coerce").to_numpy(dtype=float),
+        index=table["municipality_name"].astype(str).to_numpy(),
+    )
+    known = values.dropna()
+    if known.empty:
+        return ""
+    decimals = KEY_FIGURE_SPECS[figure].decimals if figure in KEY_FIGURE_SPECS else 2
+
+    def text(value: float) -> str:
+        if figure == "share_pupils_staffed":
+            return fmt_percent(value, 0, lang=lang)
+        return fmt_number(value, decimals, lang=lang)
+
+    own = table.loc[table["municipality_code"] == code, figure]
+    own_value = pd.to_numeric(own, errors="coerce").iloc[0] if len(own) else np.nan
+    own_name = table.loc[table["municipality_code"] == code, "municipality_name"]
+    parts = [
+        t(
+            "overview.county_finding",
+            lang=lang,
+            figure=label,
+            low=text(known.min()),
+            low_name=known.idxmin(),
+            high=text(known.max()),
+            high_name=known.idxmax(),
+            municipality=own_name.iloc[0] if len(own_name) else code,
+            value=text(own_value),
+        )
+    ]
+    if reference is not None and figure in INDICATORS:
+        higher = INDICATORS[figure].higher_is_better
+        meet = int((known >= reference).sum() if higher else (known <= reference).sum())
+        parts.append(
+            t(
+                "overview.county_finding_reference",
+                lang=lang,
+                meet=fmt_int(meet, lang=lang),
+                n=fmt_int(len(known), lang=lang),
+            )
+        )
+    return " ".join(parts)
+
+
+def _kind_label(kind: object, lang: str) -> str:
+    """A library kind in words (as on the map); ``–`` when missing."""
+    return MISSING if is_missing(kind) else t(f"library_kind.{kind}", lang=lang)
+
+
+def _located(frame: pd.DataFrame) -> pd.DataFrame:
+    if frame.empty or "x" not in frame or "y" not in frame:
+        return frame.iloc[0:0]
+    return frame[frame["x"].notna() & frame["y"].notna()]
+
+
+def map_table(schools: pd.DataFrame, libraries: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """What the overview map draws, as a table: one row per located school unit, then one per
+    located library (rows without coordinates are not on the map and not here).
+
+    ``schools`` and ``libraries`` are :func:`school_table` and :func:`library_table` rows.
+    Returns ``feature`` (school unit or library, translated), ``name``, ``school_unit_code``,
+    ``pupils`` (a school unit's), ``library_name`` (the library serving a school unit),
+    ``library_kind`` (translated: the serving library's for a school unit), ``staffed_hours``
+    (per week) and ``pupils_served`` (a library's).
+    """
+    here = _located(schools)
+    located = _located(libraries)
+    school_rows = pd.DataFrame(
+        {
+            "feature": t("map.school", lang=lang),
+            "name": here["school_name"].astype(str).to_numpy(),
+            "school_unit_code": here["school_unit_code"].astype(str).to_numpy(),
+            "pupils": pd.array(here["pupils"], dtype="Int64"),
+            "library_name": here["library_name"].to_numpy(dtype=object),
+            "library_kind": [_kind_label(k, lang) for k in here["library_kind"]],
+            "staffed_hours": pd.to_numeric(here["staffed_hours"], errors="coerce").to_numpy(),
+            "pupils_served": pd.array([pd.NA] * len(here), dtype="Int64"),
+        }
+    )
+    library_rows = pd.DataFrame(
+        {
+            "feature": t("map.library", lang=lang),
+            "name": located["library_name"].astype(str).to_numpy(),
+            "school_unit_code": None,
+            "pupils": pd.array([pd.NA] * len(located), dtype="Int64"),
+            "library_name": None,
+            "library_kind": [_kind_label(k, lang) for k in located["library_kind"]],
+            "staffed_hours": pd.to_numeric(located["staffed_hours"], errors="coerce").to_numpy(),
+            "pupils_served": pd.array(located["pupils_served"], dtype="Int64"),
+        }
+    )
+    return pd.concat([school_rows, library_rows], ignore_index=True)
+
+
+def map_finding(schools: pd.DataFrame, libraries: pd.DataFrame, lang: str) -> str:
+    """The overview map's finding: the school units and libraries it shows, the libraries by
+    kind, and the ones left off for want of coordinates."""
+    here, located = _located(schools), _located(libraries)
+    kinds = located["library_kind"].value_counts() if len(located) else pd.Series(dtype=int)
+    order = [kind.value for kind in LibraryKind]
+    listed = [
+        t(
+            "overview.map_finding_kind",
+            lang=lang,
+            kind=inline(_kind_label(kind, lang)),
+            n=fmt_int(kinds[kind], lang=lang),
+        )
+        for kind in (*order, *sorted(set(kinds.index) - set(order)))
+        if kind in kinds.index
+    ]
+    text = t(
+        "overview.map_finding" if listed else "overview.map_finding_no_libraries",
+        lang=lang,
+        schools=fmt_int(len(here), lang=lang),
+        libraries=fmt_int(len(located), lang=lang),
+        kinds=", ".join(listed),
+    )
+    left_off_schools, left_off_libraries = len(schools) - len(here), len(libraries) - len(located)
+    if left_off_schools or left_off_libraries:
+        text += " " + t(
+            "overview.map_unlocated",
+            lang=lang,
+            schools=fmt_int(left_off_schools, lang=lang),
+            libraries=fmt_int(left_off_libraries, lang=lang),
+        )
+    return text

@@ -6,9 +6,11 @@ import json
 
 import pandas as pd
 import pytest
+import sqlalchemy as sa
 from sqlmodel import Session
 from streamlit.testing.v1 import AppTest
 
+from app.i18n import fmt_number
 from app.services.access import access_table, library_sites
 from app.session import ROLES
 from inventory import repository
@@ -120,6 +122,71 @@ def test_table_matches_the_service(demo_app: str) -> None:
         assert got[code] == pytest.approx(value), code
     metrics = {m.label: m.value for m in at.metric}
     assert "Elever med bibliotek bemannat ≥ 20 h/vecka inom 5 km" in metrics
+
+
+def test_map_as_a_table_with_the_same_values(demo_app: str) -> None:
+    at = open_page()
+    year = at.selectbox(key="year_sv").value
+    at.toggle(key="access_map_chart_as_table").set_value(True).run()
+    assert not at.exception
+    table = at.container(key="access_map_chart_table").dataframe[0].value
+    schools = table[table["school_unit_code"].notna()].set_index("school_unit_code")
+    # the school units on the map (those with coordinates), with the service's figures
+    expected = expected_table(demo_app, year, 5.0)
+    expected = expected[expected["x"].notna() & expected["y"].notna()]
+    expected = expected.set_index("school_unit_code")
+    assert sorted(schools.index) == sorted(expected.index)
+    for column in ("distance_serving_km", "distance_staffed_km", "access_per_100_pupils"):
+        got = schools[column].astype(float)
+        want = expected.loc[schools.index, column].astype(float)
+        assert got.isna().tolist() == want.isna().tolist(), column
+        assert got.dropna().tolist() == pytest.approx(want.dropna().tolist()), column
+    # the colouring value (access by default) is the access column
+    assert schools["value"].tolist() == pytest.approx(schools["access_per_100_pupils"].tolist())
+    # plain SQL: the distance to the serving library is the straight line between the two
+    engine = make_engine(demo_app)
+    with engine.connect() as connection:
+        pairs = pd.read_sql(
+            sa.text(
+                "SELECT s.school_unit_code, s.x, s.y, l.x AS lx, l.y AS ly, l.name"
+                " FROM school s JOIN library_school ls ON ls.school_id = s.id"
+                " JOIN library l ON l.id = ls.library_id JOIN municipality m"
+                " ON m.id = s.municipality_id WHERE m.code = '9901' AND l.kind <> 'none'"
+            ),
+            connection,
+        )
+        hours = pd.read_sql(
+            sa.text(
+                "SELECT l.name, ly.hours_lis_librarian + ly.hours_teacher_librarian"
+                " + ly.hours_assistant + ly.hours_other AS hours FROM library_year ly"
+                " JOIN library l ON l.id = ly.library_id WHERE ly.year = :year"
+            ),
+            connection,
+            params={"year": year},
+        )
+    engine.dispose()
+    single = pairs[~pairs["school_unit_code"].duplicated(keep=False)].dropna()
+    assert len(single) > 10
+    for row in single.itertuples():
+        km = ((row.x - row.lx) ** 2 + (row.y - row.ly) ** 2) ** 0.5 / 1000
+        assert schools.loc[row.school_unit_code, "distance_serving_km"] == pytest.approx(km)
+        assert schools.loc[row.school_unit_code, "library_name"] == row.name
+    # the libraries drawn, with their staffed hours and marker
+    libraries = table[table["school_unit_code"].isna()].set_index("name")
+    by_name = hours.dropna().set_index("name")["hours"]
+    for name, row in libraries.iterrows():
+        if name in by_name:
+            assert row["staffed_hours"] == pytest.approx(by_name[name]), name
+            staffed = by_name[name] >= 20
+            assert row["feature"].startswith(
+                "Bibliotek bemannat ≥ 20" if staffed else "Bibliotek bemannat < 20"
+            ), name
+    # the finding names the weakest and the strongest school unit
+    access = schools["access_per_100_pupils"].dropna()
+    weakest = min(schools.loc[access.index[access == access.min()], "name"])  # ties: by name
+    caption = at.container(key="access_map").caption[0].value
+    assert f"Svagast: {weakest} ({fmt_number(access.min(), 2, lang='sv')})" in caption
+    assert caption.startswith(f"{len(access)} skolenheter på kartan har ett värde")
 
 
 def test_catchment_slider_changes_access(demo_app: str) -> None:

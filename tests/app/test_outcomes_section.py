@@ -182,19 +182,29 @@ def test_section_shows_both_charts_with_findings_that_match_the_data(demo_app):
 def test_show_as_table_gives_the_same_numbers(demo_app):
     at = open_page(demo_app)
     values = point_data(at, "raw")
-    at.toggle(key="comparison_outcomes_table_raw").set_value(True).run()
+    at.toggle(key="comparison_outcomes_raw_as_table").set_value(True).run()
     assert not at.exception
-    raw = at.container(key="comparison_outcomes_raw")
-    assert not raw.get("vega_lite_chart")
-    table = raw.dataframe[0].value
+    table = at.container(key="comparison_outcomes_raw_table").dataframe[0].value
     assert len(table) == len(values)
-    by_school = dict(zip(table["school"], table["outcome"], strict=True))
-    for label, merit in zip(values["label"], values["mean_merit_value"], strict=True):
-        assert by_school[label] == f"{merit:.1f}".replace(".", ",")
+    # the chart's numbers, point by point
+    by_school = table.set_index("school")
+    for label, merit, x in zip(
+        values["label"],
+        values["mean_merit_value"],
+        values["staffed_hours_per_100_pupils"],
+        strict=True,
+    ):
+        assert by_school.loc[label, "outcome"] == pytest.approx(merit)
+        assert by_school.loc[label, "indicator"] == pytest.approx(x)
+    # and plain SQL's
+    data = independent_points(demo_app)
+    assert sorted(table["outcome"].round(6)) == sorted(data["mean_merit_value"].round(6))
+    assert sorted(table["indicator"].round(6)) == sorted(data["x"].round(6))
+    assert sorted(table["pupils"]) == sorted(data["pupils"])
     assert set(table["position"]) <= {"över förväntan", "nära förväntan", "under förväntan"}
-    assert captions(at, "raw")  # the finding stays under the table
-    # the adjusted chart is still drawn
-    assert chart(at, "adjusted")
+    assert captions(at, "raw")  # the finding stays under the chart
+    # the chart stays above its table, and the adjusted chart is still drawn
+    assert chart(at, "raw") and chart(at, "adjusted")
 
 
 def test_outcome_indicator_and_scope_choices(demo_app):

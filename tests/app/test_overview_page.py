@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 import streamlit as st
 from sqlmodel import Session, SQLModel
+from streamlit import dataframe_util
 from streamlit.testing.v1 import AppTest
 
 from app.components.kpi import signed_delta
@@ -24,6 +25,7 @@ from app.services.overview import (
     county_table,
     key_figures,
     library_table,
+    map_finding,
     overview_kpis,
     school_checklist,
     school_table,
@@ -809,6 +811,105 @@ def test_county_chart_follows_the_figure_choice(fixture_db: str) -> None:
     bound = (EXPECTED_REFERENCE["items_per_pupil"] * 750 + 120 * 10) / 870
     caption = at.container(key="overview_county").caption[-1].value
     assert f"referensvärdet {sv_number(bound, 1)}" in caption
+
+
+def show_table(at: AppTest, key: str) -> pd.DataFrame:
+    """Switch a chart's "show as table" on; the table under it."""
+    at.toggle(key=f"{key}_as_table").set_value(True).run()
+    assert not at.exception, [e.message for e in at.exception]
+    return at.container(key=f"{key}_table").dataframe[0].value
+
+
+def test_map_as_a_table_with_the_same_values(fixture_db: str) -> None:
+    at = run_app()
+    table = show_table(at, "overview_map_chart")
+    # hand-computed from the fixture: 2024 staff hours 20 + 5 (Norr) and 30 (Söder), the
+    # shared library serving Söderskolan (300) and Bäckskolan (100); Eken has no library
+    schools = table[table["feature"] == "Skolenhet"].set_index("name")
+    assert list(schools.index) == ["Bäckskolan", "Friskolan Eken", "Norrskolan", "Söderskolan"]
+    assert schools["pupils"].tolist() == [100, 150, 200, 300]
+    assert schools["school_unit_code"].tolist() == ["99010003", "99010004", "99010001", "99010002"]
+    assert schools.loc["Norrskolan", "library_name"] == "Norrskolans bibliotek"
+    assert schools.loc["Bäckskolan", "library_kind"] == "Delat skolbibliotek"
+    assert schools.loc["Friskolan Eken", "library_kind"] == "–"
+    hours = schools["staffed_hours"]
+    assert hours.drop("Friskolan Eken").to_dict() == {
+        "Bäckskolan": 30.0,
+        "Norrskolan": 25.0,
+        "Söderskolan": 30.0,
+    }
+    assert pd.isna(hours["Friskolan Eken"])
+    libraries = table[table["feature"] == "Bibliotek"].set_index("name")
+    assert libraries["library_kind"].to_dict() == {
+        "Norrskolans bibliotek": "Eget skolbibliotek",
+        "Söderbiblioteket": "Delat skolbibliotek",
+    }
+    assert libraries["staffed_hours"].tolist() == [25.0, 30.0]
+    assert libraries["pupils_served"].tolist() == [200, 400]
+    # the same points as the map draws
+    [element] = at.container(key="overview_map").get("vega_lite_chart")
+    drawn = [
+        dataframe_util.convert_arrow_bytes_to_pandas_df(d.data.data) for d in element.proto.datasets
+    ]
+    school_layer = next(d for d in drawn if "code" in d.columns)
+    assert sorted(school_layer["name"]) == sorted(schools.index)
+    caption = at.container(key="overview_map").caption[-1].value
+    assert caption == (
+        "Kartan visar 4 skolenheter och 2 bibliotek: eget skolbibliotek 1, delat skolbibliotek 1."
+    )
+
+
+def test_map_finding_counts_what_has_no_coordinates() -> None:
+    schools = pd.DataFrame(
+        {"school_name": ["A", "B"], "x": [1.0, None], "y": [2.0, None], "library_kind": ["own"] * 2}
+    )
+    libraries = pd.DataFrame({"library_name": ["L"], "library_kind": ["book_room"], "x": [None]})
+    libraries["y"] = None
+    assert map_finding(schools, libraries, "sv") == (
+        "Kartan visar 1 skolenheter och inga bibliotek. Saknar koordinater och visas inte på "
+        "kartan: 1 skolenheter och 1 bibliotek."
+    )
+    assert map_finding(schools.iloc[:1], libraries.assign(x=3.0, y=4.0), "en") == (
+        "The map shows 1 school units and 1 libraries: book room 1."
+    )
+
+
+def test_county_chart_as_a_table_and_its_finding(fixture_db: str) -> None:
+    at = switch_to_county(run_app())
+    table = show_table(at, "overview_county_chart").set_index("municipality_name")
+    # Exempelkommun: 600 of 750 pupils have a library staffed >= 20 h (25 h and 30 h);
+    # Provkommun: its book room has 2 h
+    assert table["share_pupils_staffed"].to_dict() == pytest.approx(
+        {"Exempelkommun": 80.0, "Provkommun": 0.0}
+    )
+    assert table["group"].to_dict() == {
+        "Exempelkommun": "Vald kommun",
+        "Provkommun": "Övriga kommuner",
+    }
+    # the selected municipality is named as such on its bar, not only darker
+    bars = chart_specs(at)[0]["layer"][0]
+    name = bars["encoding"]["y"]["field"]
+    [element] = at.container(key="overview_county").get("vega_lite_chart")
+    [drawn] = [
+        dataframe_util.convert_arrow_bytes_to_pandas_df(d.data.data) for d in element.proto.datasets
+    ]
+    assert sorted(drawn[name]) == ["Exempelkommun (vald)", "Provkommun"]
+    caption = at.container(key="overview_county").caption[-1].value
+    assert "från 0\xa0% (Provkommun) till 80\xa0% (Exempelkommun); Exempelkommun har 80\xa0%." in (
+        caption
+    )
+    at.selectbox(key="overview_county_figure_sv").select("items_per_pupil").run()
+    assert not at.exception
+    table = show_table(at, "overview_county_chart").set_index("municipality_name")
+    assert table["items_per_pupil"].to_dict() == pytest.approx(
+        {"Exempelkommun": 6000 / 750, "Provkommun": 350 / 120}
+    )
+    caption = at.container(key="overview_county").caption[-1].value
+    # both are below the county-wide stage bound 9750 / 870 = 11.2
+    assert caption.startswith(
+        "Medier per elev varierar från 2,9 (Provkommun) till 8,0 (Exempelkommun); "
+        "Exempelkommun har 8,0. 0 av 2 kommuner når referensvärdet."
+    )
 
 
 def test_county_view_with_organiser_filter(fixture_db: str) -> None:
