@@ -15,6 +15,7 @@ import streamlit as st
 
 from app import state, state_comments, state_scenarios
 from app.components import scenario_collection as collection_ui
+from app.components.accessible_chart import chart_with_table
 from app.components.filters import render_filters
 from app.components.kpi import Kpi, metric_row, signed_delta
 from app.components.map import (
@@ -25,11 +26,13 @@ from app.components.map import (
     district_features,
     to_lonlat,
 )
-from app.i18n import current_language, fmt_number, t
+from app.i18n import current_language, fmt_int, fmt_number, t
 from app.services import lifecycle as lifecycle_svc
 from app.services.scenarios import (
     CHANGE_KINDS,
+    change_counts,
     change_kinds,
+    lowest_per_100,
     manual_hours,
     params_from_inputs,
     ranking_frame,
@@ -302,16 +305,48 @@ def _hours_result(run) -> None:
                 "per_100_after": number(t("scenarios.col.per_100_after"), format="localized"),
             },
         )
+    counts = change_counts(run.libraries)
+    low_before, low_after = lowest_per_100(run.libraries)
+    finding = t(
+        "scenarios.chart_finding",
+        gain=fmt_int(counts["gain"]),
+        loss=fmt_int(counts["loss"]),
+        same=fmt_int(counts["same"]),
+        before=fmt_number(low_before, 2),
+        after=fmt_number(low_after, 2),
+    )
+    ranked = ranking_frame(run.libraries)
+    ranked["change_label"] = [t(f"scenarios.change.{c}") for c in ranked["change"]]
+    ranking_columns = {
+        "rank": number(t("scenarios.col.rank"), format="localized"),
+        "library_name": text(t("scenarios.col.library")),
+        "per_100_before": number(t("scenarios.col.per_100_before"), format="localized"),
+        "per_100_after": number(t("scenarios.col.per_100_after"), format="localized"),
+        "change_hours": number(t("scenarios.col.change"), format="localized"),
+        "change_label": text(t("scenarios.col.change_kind")),
+    }
     with st.container(key="scenarios_chart"):
-        st.altair_chart(ranking_chart(run.libraries), width="stretch", alt=t("scenarios.chart_alt"))
-        st.caption(t("scenarios.chart_caption"))
+        chart_with_table(
+            ranking_chart(run.libraries),
+            ranked[list(ranking_columns)],
+            key="scenarios_ranking",
+            alt_text=t("scenarios.chart_alt"),
+            caption=f"{finding} {t('scenarios.chart_caption')}",
+            column_config=ranking_columns,
+        )
     with st.container(key="scenarios_map"):
         chart = change_map(run.libraries, state.districts(filters.municipality))
         if chart is None:
             st.info(t("scenarios.map_empty"))
         else:
-            st.altair_chart(chart, width="stretch", alt=t("scenarios.map_alt"))
-            st.caption(t("scenarios.map_caption"))
+            chart_with_table(
+                chart,
+                ranked[list(ranking_columns)],
+                key="scenarios_change_map",
+                alt_text=t("scenarios.map_alt"),
+                caption=f"{finding} {t('scenarios.map_caption')}",
+                column_config=ranking_columns,
+            )
 
 
 def render_result(run, user) -> None:
@@ -467,11 +502,26 @@ def render_saved(user) -> None:
                 st.dataframe(
                     table[list(columns)], hide_index=True, width="stretch", column_config=columns
                 )
-                st.altair_chart(
-                    compare_chart(table), width="stretch", alt=t("scenarios.compare_chart_alt")
-                )
                 st.caption(t("scenarios.compare_caption"))
-                st.caption(t("scenarios.compare_chart_caption"))
+                best = table.loc[table["gini_after"].idxmin()]
+                chart_with_table(
+                    compare_chart(table),
+                    table[["name", "gini_before", "gini_after"]],
+                    key="scenarios_compare",
+                    alt_text=t("scenarios.compare_chart_alt"),
+                    caption=t(
+                        "scenarios.compare_finding",
+                        name=best["name"],
+                        gini=fmt_number(best["gini_after"], 3),
+                    )
+                    + " "
+                    + t("scenarios.compare_chart_caption"),
+                    column_config={
+                        "name": text(t("scenarios.col.name")),
+                        "gini_before": number(t("scenarios.col.gini_before"), format="%.3f"),
+                        "gini_after": number(t("scenarios.col.gini_after"), format="%.3f"),
+                    },
+                )
         if can(user, "scenario.create"):
             with st.form("scenarios_copy_form"):
                 source = st.selectbox(t("scenarios.copy_source"), names, key="scenarios_copy_src")

@@ -80,3 +80,15 @@ def ranking_frame(libraries: pd.DataFrame) -> pd.DataFrame:
     frame["rank"] = np.arange(1, len(frame) + 1)
     columns = ["library_name", "per_100_before", "per_100_after", "change_hours", "change"]
     return frame[[*columns, "rank"]].reset_index(drop=True)
+
+
+def change_counts(libraries: pd.DataFrame) -> dict[str, int]:
+    """How many libraries (with pupils) gain, lose or keep their hours."""
+    kinds = ranking_frame(libraries)["change"]
+    return {kind: int((kinds == kind).sum()) for kind in CHANGE_KINDS}
+
+
+def lowest_per_100(libraries: pd.DataFrame) -> tuple[float, float]:
+    """The lowest hours per 100 pupils before and after, over libraries with pupils."""
+    frame = ranking_frame(libraries)
+    return float(frame["per_100_before"].min()), float(frame["per_100_after"].min())
