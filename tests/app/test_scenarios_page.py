@@ -183,3 +183,22 @@ def test_ranking_frame():
     assert frame["change"].tolist() == ["loss", "gain", "same"]
     assert frame["rank"].tolist() == [1, 2, 3]
     assert change_kinds(pd.Series([1e-7, -0.5, 3.0])) == ["same", "loss", "gain"]
+
+
+def test_the_ranking_chart_has_its_finding_and_the_same_numbers_as_a_table(demo_app):
+    at = open_page("projektledare")
+    at.button(key="scenarios_run").click().run()
+    assert not at.exception, [e.message for e in at.exception]
+    result = at.container(key="scenarios_table").dataframe[0].value
+    with_pupils = result[result["pupils"] > 0]
+    gain = int((with_pupils["change_hours"] > 1e-6).sum())
+    loss = int((with_pupils["change_hours"] < -1e-6).sum())
+    caption = at.container(key="scenarios_chart").caption[0].value
+    assert f"{gain} bibliotek får fler timmar, {loss} färre" in caption
+
+    at.toggle(key="scenarios_ranking_as_table").set_value(True).run()
+    table = at.container(key="scenarios_ranking_table").dataframe[0].value
+    # the same libraries and values as the result table, highest hours per 100 after first
+    assert sorted(table["library_name"]) == sorted(with_pupils["library_name"])
+    assert list(table["per_100_after"]) == sorted(with_pupils["per_100_after"], reverse=True)
+    assert list(table["rank"]) == list(range(1, len(table) + 1))
