@@ -21,11 +21,10 @@ the field; nothing is written. Values that do not change are not written and not
 
 from __future__ import annotations
 
-import enum
 import time
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -33,6 +32,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, SQLModel
 
 from inventory import writes
+from inventory.audit import actor_id, actor_name, audit_text
 from inventory.models import AuditEntry, LibraryYear
 from inventory.permissions import Actor, require
 from inventory.writes import InventoryValidationError, Problem
@@ -110,29 +110,6 @@ class EditSummary:
     def fields_changed(self) -> int:
         """Changed values (one audit entry each)."""
         return len(self.changes)
-
-
-def audit_text(value: Any) -> str | None:
-    """A value as stored in the audit trail: ``None`` stays ``None``; codes, not enum names."""
-    if value is None:
-        return None
-    if isinstance(value, enum.Enum):
-        return str(value.value)
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    return str(value)
-
-
-def _username(user: Actor) -> str:
-    name = getattr(user, "username", None) or getattr(user, "role", None) or "unknown"
-    return str(name)[:254]
-
-
-def _user_id(user: Actor) -> int | None:
-    value = getattr(user, "id", None)
-    return value if isinstance(value, int) else None
 
 
 def _columns(model: type[SQLModel]) -> dict[str, sa.Column]:
@@ -238,8 +215,8 @@ def _edit(
             audit.append(
                 {
                     "at": at,
-                    "user_id": _user_id(user),
-                    "username": _username(user),
+                    "user_id": actor_id(user),
+                    "username": actor_name(user),
                     "action": action,
                     "entity": table,
                     "entity_id": str(identity),
