@@ -5,25 +5,43 @@ The only place where Streamlit caching meets the domain code: one engine per dat
 call :mod:`inventory.repository`. The configured URL (``SKOLBIB_DATABASE_URL``) is part of every
 cache key, so two databases never share cached frames; the engine itself is looked up inside the
 wrappers and never hashed. Call :func:`clear_data_caches` after a write.
+
+Several app processes may share one (PostgreSQL) database: each wrapper first asks, at most once
+a second per process, for the database's data version (:func:`sync_with_database`) and drops
+the process's cached frames when another process or the command line has written since.
 """
 
 from __future__ import annotations
 
+import math
+import os
+import threading
+import time
 from collections.abc import Iterable
 
 import pandas as pd
 import sqlalchemy as sa
 import streamlit as st
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session
 
 from inventory import repository
-from inventory.db import database_url, make_engine
+from inventory.db import DatabaseConfigError, database_url, make_engine
+from inventory.models import AuditEntry
 
 DATA_TTL_SECONDS = 300
 _MAX_ENTRIES = 64
 #: What reading the database may raise (pandas wraps driver errors of ``read_sql``).
-DATABASE_ERRORS: tuple[type[Exception], ...] = (sa.exc.SQLAlchemyError, pd.errors.DatabaseError)
+#: A malformed ``SKOLBIB_DATABASE_URL`` (:class:`DatabaseConfigError`) is reported the same way.
+DATABASE_ERRORS: tuple[type[Exception], ...] = (
+    sa.exc.SQLAlchemyError,
+    pd.errors.DatabaseError,
+    DatabaseConfigError,
+)
+#: Seconds to wait for a PostgreSQL server before a page shows the database error (a server
+#: that does not answer would otherwise hold every page until the operating system gives up).
+ENV_CONNECT_TIMEOUT = "SKOLBIB_DATABASE_CONNECT_TIMEOUT"
+DEFAULT_CONNECT_TIMEOUT_S = 10
 
 
 def error_reason(exc: BaseException) -> str:
@@ -40,14 +58,86 @@ def _dispose(engine: Engine) -> None:
     engine.dispose()
 
 
+def connect_timeout() -> int:
+    """``SKOLBIB_DATABASE_CONNECT_TIMEOUT`` in whole seconds (at least 1; default 10)."""
+    try:
+        return max(1, int(os.environ.get(ENV_CONNECT_TIMEOUT, DEFAULT_CONNECT_TIMEOUT_S)))
+    except ValueError:
+        return DEFAULT_CONNECT_TIMEOUT_S
+
+
+def engine_options(url: str) -> dict:
+    """Extra engine arguments: a connect timeout for PostgreSQL unless the URL sets one."""
+    try:
+        parsed = make_url(url)
+    except sa.exc.ArgumentError:
+        return {}  # make_engine reports the malformed URL
+    if parsed.get_backend_name() != "postgresql" or "connect_timeout" in parsed.query:
+        return {}
+    return {"connect_args": {"connect_timeout": connect_timeout()}}
+
+
 @st.cache_resource(show_spinner=False, max_entries=4, on_release=_dispose)
 def engine_for(url: str) -> Engine:
-    return make_engine(url)
+    return make_engine(url, **engine_options(url))
+
+
+#: At most this often (seconds) a process asks the database whether anything was written.
+DATA_VERSION_INTERVAL_S = 1.0
+_version_lock = threading.Lock()
+_version_seen: dict[str, tuple[int, int]] = {}
+_version_checked: dict[str, float] = {}
+
+
+def data_version(engine: Engine) -> tuple[int, int]:
+    """The database's data version: the highest audit entry id and the number of entries.
+
+    Every write to the inventory, scenarios, comments, plans, surveys and accounts records an
+    audit entry in its own transaction, so the pair changes with every committed write, in any
+    process. The count catches a transaction that drew a lower id but committed later.
+    """
+    with engine.connect() as connection:
+        top, count = connection.execute(
+            sa.select(sa.func.max(AuditEntry.id), sa.func.count()).select_from(AuditEntry)
+        ).one()
+    return int(top or 0), int(count)
+
+
+def sync_with_database(url: str) -> None:
+    """Drop every cached frame when the database was written since this process last looked.
+
+    Several app processes (or the command line) may write to one database; each process has
+    its own caches, which :func:`clear_data_caches` empties only in the process that wrote.
+    Asked at most every :data:`DATA_VERSION_INTERVAL_S` seconds per URL; a database that
+    cannot be read is left to the reads that follow, which report it.
+    """
+    now = time.monotonic()
+    with _version_lock:
+        if now - _version_checked.get(url, -math.inf) < DATA_VERSION_INTERVAL_S:
+            return
+        _version_checked[url] = now
+    try:
+        version = data_version(engine_for(url))
+    except DATABASE_ERRORS:
+        return
+    with _version_lock:
+        previous = _version_seen.get(url)
+        _version_seen[url] = version
+    if previous is not None and previous != version:
+        st.cache_data.clear()
+
+
+def synced_url() -> str:
+    """The configured database URL, after :func:`sync_with_database` (the cache key of every
+    wrapper below)."""
+    url = database_url()
+    sync_with_database(url)
+    return url
 
 
 def get_engine() -> Engine:
     """The shared engine for the configured database URL (created once per URL)."""
-    return engine_for(database_url())
+    return engine_for(synced_url())
 
 
 def years_key(years: Iterable[int] | None) -> tuple[int, ...] | None:
@@ -104,39 +194,39 @@ def school_frame(
     years: Iterable[int] | None = None, municipality: str | None = None
 ) -> pd.DataFrame:
     """:func:`inventory.repository.school_frame`, cached."""
-    return _school_frame(database_url(), years_key(years), municipality)
+    return _school_frame(synced_url(), years_key(years), municipality)
 
 
 def library_year_frame(
     years: Iterable[int] | None = None, municipality: str | None = None
 ) -> pd.DataFrame:
     """:func:`inventory.repository.library_year_frame`, cached."""
-    return _library_year_frame(database_url(), years_key(years), municipality)
+    return _library_year_frame(synced_url(), years_key(years), municipality)
 
 
 def municipalities() -> pd.DataFrame:
     """:func:`inventory.repository.municipalities`, cached."""
-    return _municipalities(database_url())
+    return _municipalities(synced_url())
 
 
 def districts(municipality: str | None = None) -> pd.DataFrame:
     """:func:`inventory.repository.districts`, cached."""
-    return _districts(database_url(), municipality)
+    return _districts(synced_url(), municipality)
 
 
 def libraries(municipality: str | None = None) -> pd.DataFrame:
     """:func:`inventory.repository.libraries`, cached."""
-    return _libraries(database_url(), municipality)
+    return _libraries(synced_url(), municipality)
 
 
 def inventory_years() -> list[int]:
     """:func:`inventory.repository.inventory_years`, cached."""
-    return _inventory_years(database_url())
+    return _inventory_years(synced_url())
 
 
 def summary_counts() -> dict:
     """:func:`inventory.repository.summary_counts`, cached."""
-    return _summary_counts(database_url())
+    return _summary_counts(synced_url())
 
 
 def clear_data_caches() -> None:

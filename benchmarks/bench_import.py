@@ -21,6 +21,9 @@ own subprocess too). Time is the best of ``--repeat`` runs of the import call pl
 all threads); peak MB is the highest ``ru_maxrss`` over the runs. The load average is printed:
 on a shared machine, compare runs at similar load. Target (the issue): the catalogue import in
 <= 10 s and <= 1.5 GB peak on a 2-core machine. Exits with status 1 if the target is missed.
+
+``--quick`` imports 100,000 items once; ``--json`` also prints one ``@bench`` line per task for
+``benchmarks/run_all.py``.
 """
 
 from __future__ import annotations
@@ -257,6 +260,11 @@ def table(rows: list[tuple[str, dict, dict | None]]) -> str:
     return "\n".join("| " + line + " |" for line in lines)
 
 
+def emit(**figure: object) -> None:
+    """One machine-readable line for ``benchmarks/run_all.py``."""
+    print("@bench " + json.dumps(figure), flush=True)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--items", type=int, default=N_ITEMS, help="catalogue items")
@@ -266,10 +274,14 @@ def main() -> int:
     parser.add_argument("--file", help=argparse.SUPPRESS)
     parser.add_argument("--db", help=argparse.SUPPRESS)
     parser.add_argument("--skiprows", type=int, default=0, help=argparse.SUPPRESS)
+    parser.add_argument("--quick", action="store_true", help="100,000 items, one run")
+    parser.add_argument("--json", action="store_true", help="also print @bench JSON lines")
     args = parser.parse_args()
     if args.child:
         child(args)
         return 0
+    if args.quick:
+        args.items, args.repeat = min(args.items, 100_000), 1
 
     import numpy as np
     import pandas as pd
@@ -307,6 +319,29 @@ def main() -> int:
         rows.append((f"catalogue CSV, {args.items:,} items (again, unchanged)", again, baseline))
 
     print(table(rows))
+    if args.json:
+        for name, result, baseline in rows:
+            if "skipped" in result:
+                continue
+            pupils = name.startswith("pupils")
+            emit(
+                what=(
+                    "import pupils (Skolverket file)"
+                    if pupils
+                    else f"import catalogue CSV ({name.rpartition('(')[2].rstrip(')')})"
+                ),
+                size=f"{result['rows']:,} school units" if pupils else f"{args.items:,} items",
+                seconds=result["seconds"],
+                peak_mb=result["peak_mb"],
+                peak_kind="rss",
+                baseline="pandas.read_csv",
+                baseline_seconds=baseline["seconds"],
+                target_ok=(
+                    result["seconds"] <= TARGET_SECONDS and result["peak_mb"] <= TARGET_MB
+                    if result is catalogue
+                    else None
+                ),
+            )
     print(f"load average at the end: {os.getloadavg()[0]:.1f} (on {os.cpu_count()} cores)")
     within = catalogue["seconds"] <= TARGET_SECONDS and catalogue["peak_mb"] <= TARGET_MB
     verdict = "holds" if within else "MISSED"

@@ -24,10 +24,15 @@ Time is the best of a few repeats with ``time.perf_counter``; peak memory is
 measured in a separate pass under ``tracemalloc`` (Python and numpy allocations),
 so tracing does not slow the timed runs. The script also checks that both sides
 agree.
+
+``--quick`` uses 1,000 schools and 2 years; ``--json`` also prints one ``@bench`` line per task
+for ``benchmarks/run_all.py``.
 """
 
 from __future__ import annotations
 
+import argparse
+import json
 import logging
 import os
 import platform
@@ -254,7 +259,19 @@ def max_rel_diff(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.max(np.abs(a - b) / scale)) if a.size else 0.0
 
 
-def main() -> int:
+def emit(**figure: object) -> None:
+    """One machine-readable line for ``benchmarks/run_all.py``."""
+    print("@bench " + json.dumps(figure), flush=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    global N_SCHOOLS, N_YEARS
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="1,000 schools, 2 years")
+    parser.add_argument("--json", action="store_true", help="also print @bench JSON lines")
+    args = parser.parse_args(argv)
+    if args.quick:
+        N_SCHOOLS, N_YEARS = 1_000, 2
     logging.getLogger("access").setLevel(logging.WARNING)
     warnings.filterwarnings("ignore", category=RuntimeWarning)
     started = time.perf_counter()
@@ -369,6 +386,19 @@ def main() -> int:
     print()
     for text, ok in checks:
         print(f"[{'PASS' if ok else 'FAIL'}] {text}")
+    if args.json:
+        targets = [checks[0][1], checks[1][1] and checks[2][1], None]
+        for (label, t_sk, t_py, m_sk, _, _), ok in zip(rows, targets, strict=True):
+            emit(
+                what=label.split(",")[0],
+                size=f"{N_SCHOOLS:,} schools x {N_YEARS} years",
+                seconds=t_sk,
+                peak_mb=m_sk,
+                peak_kind="tracemalloc",
+                baseline="PySAL",
+                baseline_seconds=t_py,
+                target_ok=ok,
+            )
     print(f"\ntotal run time {time.perf_counter() - started:.0f} s")
     return 0 if all(ok for _, ok in checks) else 1
 

@@ -34,12 +34,16 @@ It exits with status 1 if a target is missed.
 ``--compact-milp`` also runs block stage 1 as a plain compact MILP. That is HiGHS
 without the exact combinatorial bound ``t <= t_bar``, with a 20 s time limit. It shows
 why the bound is added.
+
+``--quick`` times one run of each; ``--json`` also prints one ``@bench`` line per method for
+``benchmarks/run_all.py`` (the baseline is the greedy water-filling of the same scenario).
 """
 
 from __future__ import annotations
 
 import argparse
 import heapq
+import json
 import math
 import platform
 import sys
@@ -205,11 +209,20 @@ def run_scenario(name: str, frame: pd.DataFrame, total: float, max_change, repea
     return rows, lp, mip
 
 
+def emit(**figure: object) -> None:
+    """One machine-readable line for ``benchmarks/run_all.py``."""
+    print("@bench " + json.dumps(figure), flush=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--compact-milp", action="store_true")
+    parser.add_argument("--quick", action="store_true", help="one run of each method")
+    parser.add_argument("--json", action="store_true", help="also print @bench JSON lines")
     args = parser.parse_args(argv)
+    if args.quick:
+        args.repeats = 1
 
     frame = synthetic_libraries()
     total = BLOCK * math.floor(frame["staffed_hours_week"].sum() / BLOCK)
@@ -228,6 +241,17 @@ def main(argv: list[str] | None = None) -> int:
         mip_ok = mip.status == "optimal" and mip_row["time_s"] <= MILP_TARGET_S
         mip_ok = mip_ok and gap <= GAP_TARGET
         ok = ok and lp_ok and mip_ok
+        if args.json:
+            for row, within in ((lp_row, lp_ok), (mip_row, mip_ok)):
+                emit(
+                    what=f"reallocate, {row['method']}, {name}",
+                    size=f"{N_LIBRARIES:,} libraries",
+                    seconds=row["time_s"],
+                    peak_mb=None,
+                    baseline="greedy water-filling",
+                    baseline_seconds=greedy_row["time_s"],
+                    target_ok=within,
+                )
         print(
             f"\n[{name}] LP <= {LP_TARGET_S:g} s: {'yes' if lp_ok else 'NO'} "
             f"({lp_row['time_s']:.2f} s); MILP <= {MILP_TARGET_S:g} s at gap <= "

@@ -14,7 +14,7 @@ years. Rows are drawn with numpy and inserted with SQLAlchemy Core (``executeman
 through the validated write path, so building the database takes seconds.
 
 Then, for every page of ``app.navigation.PAGES`` whose file exists, with ``AppTest`` (Streamlit
-in-process, no browser) and the ``admin`` demo role:
+in-process, no browser), signed in as an administrator:
 
 * **first render**: caches cleared, the page opened (database reads included; module imports
   are not, a warm-up run does them first);
@@ -25,6 +25,11 @@ in-process, no browser) and the ``admin`` demo role:
 ``--profile`` runs one more filter-change rerun under ``cProfile`` for each page that misses the
 target and prints where the time goes (the script thread is profiled, not the test runner).
 Exits with status 1 if a page misses the target.
+
+The baseline, measured in the same run, is the same filter-change rerun of a bare script (a
+title and one multiselect) under ``AppTest``: what any rerun costs there. ``--quick`` builds
+1,000 school units and measures oversikt, jamforelse and karta; ``--json`` also prints one
+``@bench`` line per page for ``benchmarks/run_all.py``.
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ from __future__ import annotations
 import argparse
 import cProfile
 import io
+import json
 import os
 import platform
 import pstats
@@ -348,8 +354,11 @@ def measure_page(path: str) -> dict:
     """First render and filter-change reruns of one page."""
     from streamlit.testing.v1 import AppTest
 
+    from app.session import SessionUser
+
     at = AppTest.from_file(ENTRYPOINT, default_timeout=TIMEOUT_S)
-    at.session_state["filter_demo_role"] = "admin"
+    # signed in as an administrator (no account row: the pages only read)
+    at.session_state["user"] = SessionUser(username="bench", display_name="bench", role="admin")
     # AppTest knows the url_path pages of st.navigation only after a first run (of the
     # default page); then the caches are cleared so that the measured page starts cold.
     at.run()
@@ -379,6 +388,32 @@ def measure_page(path: str) -> dict:
     result["rerun_median"] = statistics.median(reruns)
     result["app"] = at
     return result
+
+
+BARE_SCRIPT = """
+import streamlit as st
+st.title("bare")
+st.multiselect("filter", ["7-9", "F-3"], key="bare_filter")
+"""
+
+
+def bare_rerun() -> float:
+    """Median filter-change rerun of :data:`BARE_SCRIPT` under AppTest (the baseline)."""
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_string(BARE_SCRIPT, default_timeout=TIMEOUT_S)
+    at.run()
+    reruns = []
+    for repeat in range(FILTER_REPEATS * 2):
+        chosen = ["7-9"] if repeat % 2 == 0 else []
+        widget = at.multiselect(key="bare_filter")
+        reruns.append(_timed(lambda w=widget, c=chosen: w.set_value(c).run()))
+    return statistics.median(reruns)
+
+
+def emit(**figure: object) -> None:
+    """One machine-readable line for ``benchmarks/run_all.py``."""
+    print("@bench " + json.dumps(figure), flush=True)
 
 
 def profile_filter_change(at, top: int = 25) -> str:
@@ -417,7 +452,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--profile", action="store_true", help="profile pages over the target")
     parser.add_argument("--pages", nargs="*", help="url paths to measure (default: all pages)")
+    parser.add_argument("--quick", action="store_true", help="1,000 schools, three pages")
+    parser.add_argument("--json", action="store_true", help="also print @bench JSON lines")
     args = parser.parse_args(argv)
+    if args.quick:
+        global N_SCHOOLS
+        N_SCHOOLS = 1_000
+        args.pages = args.pages or ["oversikt", "jamforelse", "karta"]
     warnings.filterwarnings("ignore")
     from streamlit import logger
 
@@ -435,7 +476,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         print(environment())
         os.environ[db.ENV_DATABASE_URL] = url
-        os.environ["SKOLBIB_AUTH"] = "demo"
+        os.environ.pop("SKOLBIB_DEMO_USER", None)
         # warm-up: the first AppTest run imports Streamlit, Altair, geopandas and the pages'
         # modules; that one-off cost belongs to no page
         warm = time.perf_counter()
@@ -443,6 +484,8 @@ def main(argv: list[str] | None = None) -> int:
 
         AppTest.from_file(ENTRYPOINT, default_timeout=TIMEOUT_S).run()
         print(f"warm-up (imports, first database reads) {time.perf_counter() - warm:.1f} s")
+        baseline = bare_rerun()
+        print(f"baseline: filter-change rerun of a bare script {baseline:.3f} s (median)")
         results = {}
         profiles: dict[str, str] = {}
         for spec in pages:
@@ -478,6 +521,16 @@ def main(argv: list[str] | None = None) -> int:
                 f"| {spec.url_path} | {r['title']} | {r['first']:.2f} | {r['filter']} | "
                 f"{r['rerun_first']:.2f} / {r['rerun_median']:.2f} | {'yes' if ok else 'no'} |"
             )
+            if args.json:
+                emit(
+                    what=f"page {spec.url_path}: rerun after a filter change (median)",
+                    size=f"{N_SCHOOLS:,} school units",
+                    seconds=r["rerun_median"],
+                    peak_mb=None,
+                    baseline="bare script rerun (AppTest)",
+                    baseline_seconds=baseline,
+                    target_ok=ok,
+                )
         for name, text in profiles.items():
             print(f"\n=== profile of a filter-change rerun: {name} ===")
             print(text)

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import os
 import re
 import tempfile
 from collections.abc import Callable, Hashable, Mapping, Sequence
@@ -536,6 +537,43 @@ def safe_file_name(name: str) -> str:
     return cleaned
 
 
+#: Largest uploaded file an import accepts, in MB (MiB); Streamlit's own limit,
+#: ``server.maxUploadSize`` in ``.streamlit/config.toml``, is 50 as well and applies first.
+ENV_MAX_UPLOAD_MB = "SKOLBIB_MAX_UPLOAD_MB"
+DEFAULT_MAX_UPLOAD_MB = 50
+
+
+def max_upload_mb() -> int:
+    """``SKOLBIB_MAX_UPLOAD_MB`` as a whole number of MB (default 50; a bad value counts as
+    unset)."""
+    try:
+        value = int(os.environ.get(ENV_MAX_UPLOAD_MB, DEFAULT_MAX_UPLOAD_MB))
+    except ValueError:
+        return DEFAULT_MAX_UPLOAD_MB
+    return value if value > 0 else DEFAULT_MAX_UPLOAD_MB
+
+
+class UploadTooLargeError(ValueError):
+    """An uploaded file is larger than :func:`max_upload_mb`; nothing was read or written."""
+
+    def __init__(self, name: str, size: int, limit_mb: int) -> None:
+        self.name, self.size, self.limit_mb = name, size, limit_mb
+        super().__init__(self.message("sv"))
+
+    def message(self, lang: str = "sv") -> str:
+        size = f"{self.size / 2**20:.1f}"
+        if lang == "en":
+            return (
+                f"{self.name}: the file is {size} MB; at most {self.limit_mb} MB can be "
+                f"imported ({ENV_MAX_UPLOAD_MB}). Nothing was saved."
+            )
+        size = size.replace(".", ",")
+        return (
+            f"{self.name}: filen är {size} MB; högst {self.limit_mb} MB kan läsas in "
+            f"({ENV_MAX_UPLOAD_MB}). Inget sparades."
+        )
+
+
 @dataclass(frozen=True)
 class ImportOutcome:
     """An import's report and, for a catalogue, its list of incomplete records (CSV bytes)."""
@@ -555,8 +593,15 @@ def run_import_bytes(
     commit: bool = False,
 ) -> ImportOutcome:
     """:func:`run_import` on uploaded bytes: written to a temporary folder under the uploaded
-    name (importers read paths and name the file in their problems), removed afterwards."""
+    name (importers read paths and name the file in their problems), removed afterwards.
+
+    Raises :class:`UploadTooLargeError` (a ``ValueError``) before anything is written when
+    ``data`` is larger than :func:`max_upload_mb`.
+    """
     require(user, EDIT_PERMISSION)
+    limit = max_upload_mb()
+    if len(data) > limit * 2**20:
+        raise UploadTooLargeError(safe_file_name(name), len(data), limit)
     with tempfile.TemporaryDirectory(prefix="skolbib-import-") as folder:
         path = Path(folder) / safe_file_name(name)
         path.write_bytes(data)
