@@ -469,9 +469,7 @@ class User(SQLModel, table=True):
     active: bool = Field(default=True)
     created_at: datetime = Field(default_factory=_utcnow, sa_type=sa.DateTime(timezone=True))
     last_login_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
-    password_changed_at: datetime | None = Field(
-        default=None, sa_type=sa.DateTime(timezone=True)
-    )
+    password_changed_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
 
 
 class LoginAttempt(SQLModel, table=True):
