@@ -191,7 +191,7 @@ legend_title = f"{value_label(colour_by)} ({value_unit(colour_by)})"
 number = st.column_config.NumberColumn
 
 with st.container(key="access_map"):
-    st.subheader(t("access.map_heading"))
+    st.header(t("access.map_heading"))
     chart = access_map(
         districts,
         map_table,
@@ -254,7 +254,7 @@ with st.container(key="access_map"):
         )
 
 with st.container(key="access_table"):
-    st.subheader(t("access.table_heading"))
+    st.header(t("access.table_heading"))
     notes = [
         "; ".join(dict.fromkeys(access_reason(c) for c in codes if not is_missing(c)))
         for codes in zip(
@@ -313,7 +313,7 @@ with st.container(key="access_table"):
     st.caption(t("access.table_caption", km=km_text, hours=hours))
 
 with st.container(key="access_gaps"):
-    st.subheader(t("access.gaps_heading"))
+    st.header(t("access.gaps_heading"))
     gap_rows = svc.gaps(table, catchment_km)
     affected = svc.gap_pupils(gap_rows)
     metric_row(

@@ -100,7 +100,7 @@ st.caption(t("action_plans.coverage_caption"))
 
 # --------------------------------------------------------------------------- matrix
 with st.container(key="action_plans_matrix"):
-    st.subheader(t("action_plans.matrix_heading", year=year))
+    st.header(t("action_plans.matrix_heading", year=year))
     shown = matrix.drop(columns=["school_id"]).copy()
     column_config = {
         "school_name": st.column_config.TextColumn(t("action_plans.col.school"), pinned=True),
@@ -297,13 +297,13 @@ def render_editor() -> None:
 user = current_user()
 if can(user, "inventory.edit"):
     with st.container(key="action_plans_edit"):
-        st.subheader(t("action_plans.edit.heading", year=year))
+        st.header(t("action_plans.edit.heading", year=year))
         st.caption(t("action_plans.edit.caption"))
         render_editor()
 
 # --------------------------------------------------------------------------- status chart
 with st.container(key="action_plans_status"):
-    st.subheader(t("action_plans.status_heading"))
+    st.header(t("action_plans.status_heading"))
     all_counts = svc.status_counts(matrix)
     counts = all_counts[all_counts["schools"] > 0].assign(
         kind_label=lambda f: f["kind"].map(kind_label),

@@ -51,7 +51,7 @@ except state.DATABASE_ERRORS as exc:
     st.stop()
 
 with st.container(key="audit_filters"):
-    st.subheader(t("audit.filters"))
+    st.header(t("audit.filters"))
     with st.container(horizontal=True, vertical_alignment="bottom"):
         since = st.date_input(t("audit.since"), value=None, key="audit_since", format="YYYY-MM-DD")
         until = st.date_input(t("audit.until"), value=None, key="audit_until", format="YYYY-MM-DD")

@@ -41,7 +41,7 @@ text = st.column_config.TextColumn
 
 # --------------------------------------------------------------------------- size and age
 with st.container(key="collections_size"):
-    st.subheader(t("collections.size_heading"))
+    st.header(t("collections.size_heading"))
     table = svc.category_table(collections, libraries)
     if table.empty:
         st.info(t("collections.no_figures", year=year), icon=":material/info:")
@@ -203,7 +203,7 @@ with st.container(key="collections_size"):
 
 # --------------------------------------------------------------------------- currency
 with st.container(key="collections_currency"):
-    st.subheader(t("collections.currency_heading"))
+    st.header(t("collections.currency_heading"))
     if libraries.empty:
         st.info(t("collections.no_libraries", year=year), icon=":material/info:")
     else:
@@ -259,7 +259,7 @@ with st.container(key="collections_currency"):
 
 # --------------------------------------------------------------------------- histogram
 with st.container(key="collections_histogram"):
-    st.subheader(t("collections.histogram_heading"))
+    st.header(t("collections.histogram_heading"))
     if not catalogue_ids:
         st.info(t("collections.no_catalogue"), icon=":material/info:")
     else:
@@ -331,7 +331,7 @@ with st.container(key="collections_histogram"):
 
 # --------------------------------------------------------------------------- incomplete records
 with st.container(key="collections_incomplete"):
-    st.subheader(t("collections.incomplete_heading"))
+    st.header(t("collections.incomplete_heading"))
     if not catalogue_ids:
         st.info(t("collections.no_catalogue"), icon=":material/info:")
     else:

@@ -63,7 +63,7 @@ def done(message: str, *cleared: str) -> None:
 
 # --------------------------------------------------------------------------- the scenario
 with st.container(key="comments_scenario_info", border=True):
-    st.subheader(svc.escape_markdown(scenario["name"]))
+    st.header(svc.escape_markdown(scenario["name"]))
     deadline = window.deadline.isoformat() if window.deadline else "–"
     municipality = (
         scenario["municipality_name"] if pd.notna(scenario["municipality_name"]) else None
@@ -224,7 +224,7 @@ def change(comment_id: int, status: str) -> None:
 
 
 with st.container(key="comments_threads"):
-    st.subheader(t("comments.threads_heading"))
+    st.header(t("comments.threads_heading"))
     left, right = st.columns(2)
     shown_status = left.segmented_control(
         t("comments.filter_status"),

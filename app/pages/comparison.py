@@ -137,7 +137,7 @@ if not is_share(indicator) and not is_missing(medians[indicator]):
     median_text = f"{median_text} {indicator_unit(indicator, lang)}"
 
 with st.container(key="comparison_ranking"):
-    st.subheader(t("comparison.ranking_heading", indicator=label))
+    st.header(t("comparison.ranking_heading", indicator=label))
     explained = t(f"comparison.ranking_caption.{unit}", median=median_text)
     if known.empty:
         st.info(t("comparison.ranking_empty"))
@@ -199,7 +199,7 @@ with st.container(key="comparison_ranking"):
 
 left, right = st.columns(2)
 with left, st.container(key="comparison_distribution"):
-    st.subheader(t("comparison.distribution_heading"))
+    st.header(t("comparison.distribution_heading"))
     spread = svc.distribution(shown_values, indicator)
     explained = t(
         "comparison.distribution_caption",
@@ -235,7 +235,7 @@ with left, st.container(key="comparison_distribution"):
         )
 
 with right, st.container(key="comparison_scatter"):
-    st.subheader(t("comparison.scatter_heading"))
+    st.header(t("comparison.scatter_heading"))
     axis = synced_widget(
         st.radio,
         "comparison_axis",
@@ -280,7 +280,7 @@ with right, st.container(key="comparison_scatter"):
 
 with st.container(key="comparison_profile"):
     own = shown_values[shown_values["school_unit_code"] == school].iloc[0]
-    st.subheader(t("comparison.profile_heading", school=own["school_name"]))
+    st.header(t("comparison.profile_heading", school=own["school_name"]))
     st.caption(
         t(
             "comparison.profile_caption",
@@ -403,7 +403,7 @@ with st.container(key="comparison_profile"):
 def show_outcomes() -> None:
     """Skolverket's year-9 results beside the chosen indicator (:mod:`app.services.outcomes`)."""
     school_year = f"{year}/{(year + 1) % 100:02d}"
-    st.subheader(t("outcomes.heading"))
+    st.header(t("outcomes.heading"))
     st.caption(t("outcomes.intro", school_year=school_year))
     with st.container(key="comparison_outcomes_controls", horizontal=True):
         outcome = synced_widget(

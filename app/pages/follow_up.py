@@ -75,7 +75,7 @@ tab_trends, tab_centre, tab_surveys = st.tabs(
 
 # --------------------------------------------------------------------------- indicator trends
 with tab_trends, st.container(key="follow_up_trend"):
-    st.subheader(t("follow_up.trend_heading"))
+    st.header(t("follow_up.trend_heading"))
     with st.container(horizontal=True, vertical_alignment="bottom"):
         indicator = synced_widget(
             st.selectbox,
@@ -238,7 +238,7 @@ with tab_trends, st.container(key="follow_up_trend"):
 
 # --------------------------------------------------------------------------- equity trends
 with tab_trends, st.container(key="follow_up_equity"):
-    st.subheader(t("follow_up.equity_heading", indicator=inline(indicator_label(indicator))))
+    st.header(t("follow_up.equity_heading", indicator=inline(indicator_label(indicator))))
     need = st.toggle(
         t("follow_up.need_adjusted"), key="follow_up_need", help=t("follow_up.need_adjusted_help")
     )
@@ -328,7 +328,7 @@ with tab_trends, st.container(key="follow_up_equity"):
 
 # --------------------------------------------------------------------------- resource centre
 with tab_centre, st.container(key="follow_up_resource_centre"):
-    st.subheader(t("follow_up.centre_heading"))
+    st.header(t("follow_up.centre_heading"))
     if centre.empty:
         st.info(t("follow_up.no_centre"), icon=":material/info:")
     else:
@@ -465,7 +465,7 @@ with tab_centre, st.container(key="follow_up_resource_centre"):
 
 # --------------------------------------------------------------------------- surveys
 with tab_surveys, st.container(key="follow_up_surveys"):
-    st.subheader(t("follow_up.surveys_heading"))
+    st.header(t("follow_up.surveys_heading"))
     try:
         answers_here = state_follow_up.survey_answers(municipality=code)
     except state.DATABASE_ERRORS as exc:
@@ -640,7 +640,7 @@ with tab_surveys, st.container(key="follow_up_surveys"):
 
 # --------------------------------------------------------------------------- surveys in skolbib
 with tab_surveys, st.container(key="follow_up_app_surveys"):
-    st.subheader(t("surveys.results.heading"))
+    st.header(t("surveys.results.heading"))
     try:
         made = state_surveys.app_surveys()
     except state.DATABASE_ERRORS as exc:

@@ -462,7 +462,7 @@ def render_completeness(filters: Filters, municipality_name: str) -> None:
     figure_labels = {figure: t(f"inventory.figure.{figure}") for figure in svc.FIGURES}
     summary = svc.completeness_summary(matrix)
     with st.container(key="inventory_completeness_summary"):
-        st.subheader(t("inventory.completeness_summary_heading"))
+        st.header(t("inventory.completeness_summary_heading"))
         st.dataframe(
             summary.assign(
                 figure=summary["figure"].map(figure_labels),
@@ -485,7 +485,7 @@ def render_completeness(filters: Filters, municipality_name: str) -> None:
             alt=t("inventory.completeness_summary_alt"),
         )
     with st.container(key="inventory_completeness_matrix"):
-        st.subheader(t("inventory.completeness_matrix_heading"))
+        st.header(t("inventory.completeness_matrix_heading"))
         gaps_only = st.toggle(t("inventory.gaps_only"), key="inventory_gaps_only")
         rows = matrix[matrix["missing_count"] > 0] if gaps_only else matrix
         display = rows.drop(columns=["school_id"]).assign(

@@ -149,14 +149,14 @@ def render_municipality(
     )
 
     with st.container(key="overview_key_figures"):
-        st.subheader(t("overview.key_figures_heading"))
+        st.header(t("overview.key_figures_heading"))
         st.caption(t("overview.key_figures_caption"))
         figures = key_figures(school_rows, indicators, reference)
         rows = None if reference is None else reference.set_index("key")
         metric_row([key_figure_kpi(figure, rows) for figure in figures])
 
     with st.container(key="overview_checklist"):
-        st.subheader(t("overview.checklist_heading"))
+        st.header(t("overview.checklist_heading"))
         if reference is None:
             st.info(t("overview.reference_error", reason=MISSING))
         elif school_rows.empty:
@@ -216,7 +216,7 @@ def render_municipality(
             st.caption(t("overview.checklist_caption"))
 
     with st.container(key="overview_equity", border=True):
-        st.subheader(t("overview.equity_heading"))
+        st.header(t("overview.equity_heading"))
         equity = staffing_equity(school_rows, indicators)
         if equity is None:
             st.info(t("overview.equity_empty"))
@@ -243,7 +243,7 @@ def render_municipality(
                 st.caption(t("overview.equity.p5_zero"))
 
     with st.container(key="overview_schools"):
-        st.subheader(t("overview.schools_heading"))
+        st.header(t("overview.schools_heading"))
         st.dataframe(
             schools.assign(
                 library_kind=[kind_label(k, lang) for k in schools["library_kind"]],
@@ -286,7 +286,7 @@ def render_municipality(
         st.caption(t("overview.schools_note"))
 
     with st.container(key="overview_libraries"):
-        st.subheader(t("overview.libraries_heading"))
+        st.header(t("overview.libraries_heading"))
         if libraries.empty:
             st.info(t("overview.no_libraries", year=year))
         else:
@@ -321,7 +321,7 @@ def render_municipality(
             )
 
     with st.container(key="overview_map"):
-        st.subheader(t("overview.map_heading"))
+        st.header(t("overview.map_heading"))
         chart = overview_map(state.districts(code), schools, libraries, lang)
         if chart is None:
             st.info(t("overview.map_empty"))
@@ -426,7 +426,7 @@ def render_county(
     table = county_table(in_county, library_years, indicators, members, reference, narrowed)
     hours = fmt_int(staffed_threshold(reference))
     with st.container(key="overview_county"):
-        st.subheader(t("overview.county_heading", county=county_name))
+        st.header(t("overview.county_heading", county=county_name))
         st.caption(t("overview.county_caption", year=year))
         decimals = {spec.name: spec.decimals for spec in KEY_FIGURES}
         st.dataframe(

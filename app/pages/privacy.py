@@ -48,7 +48,7 @@ except GdprError as exc:
     st.stop()
 
 with st.container(key="privacy_register"):
-    st.subheader(t("privacy.register_heading"))
+    st.header(t("privacy.register_heading"))
     register = svc.register_frame(lang, settings)
     # a data frame, not st.table: the wide register in a static table scrolls sideways in a
     # region the keyboard cannot reach (axe "scrollable-region-focusable", WCAG 2.1.1)
@@ -61,7 +61,7 @@ with st.container(key="privacy_register"):
         st.caption(note)
 
 with st.container(key="privacy_retention"):
-    st.subheader(t("privacy.retention_heading"))
+    st.header(t("privacy.retention_heading"))
     try:
         rows = svc.retention_overview(settings)
     except state.DATABASE_ERRORS as exc:
@@ -96,7 +96,7 @@ def person_label(name: str) -> str:
 
 
 with st.container(key="privacy_export_section", border=True):
-    st.subheader(t("privacy.export_heading"))
+    st.header(t("privacy.export_heading"))
     st.caption(t("privacy.export_caption"))
     chosen = st.selectbox(
         t("privacy.select_person"),
@@ -130,7 +130,7 @@ erasable = [
     if not erased and name != getattr(user, "username", None)
 ]
 with st.container(key="privacy_erase_section", border=True):
-    st.subheader(t("privacy.erase_heading"))
+    st.header(t("privacy.erase_heading"))
     st.caption(t("privacy.erase_caption"))
     if not erasable:
         st.info(t("privacy.no_people"))

@@ -97,7 +97,7 @@ area = row["name"] if scope == "municipality" else row["county"]
 url = database_url()
 
 with st.container(key="reports_downloads"):
-    st.subheader(t("reports.downloads"))
+    st.header(t("reports.downloads"))
     if not has_schools:
         st.info(t("reports.no_schools", municipality=row["name"], year=page.year))
     st.caption(t("reports.downloads_caption"))

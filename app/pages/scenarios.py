@@ -351,7 +351,7 @@ def _hours_result(run) -> None:
 
 def render_result(run, user) -> None:
     with st.container(key="scenarios_result", border=True):
-        st.subheader(t("scenarios.result_heading"))
+        st.header(t("scenarios.result_heading"))
         st.caption(t("scenarios.status", status=run.status))
         with st.container(key="scenarios_summary"):
             st.markdown(f"**{t('scenarios.summary_heading')}**")
@@ -453,7 +453,7 @@ def render_lifecycle(user, stamp: tuple) -> None:
 
 def render_saved(user) -> None:
     with st.container(key="scenarios_saved"):
-        st.subheader(t("scenarios.saved_heading"))
+        st.header(t("scenarios.saved_heading"))
         if not can(user, "scenario.create"):
             st.info(t("scenarios.read_only"), icon=":material/visibility:")
         saved = state_scenarios.saved_scenarios()
@@ -570,7 +570,7 @@ try:
         if data.attrs.get("excluded"):
             st.caption(t("scenarios.excluded", count=len(data.attrs["excluded"])))
         with st.container(key="scenarios_setup", border=True):
-            st.subheader(t("scenarios.setup_heading"))
+            st.header(t("scenarios.setup_heading"))
             model, params = render_setup(data)
             run_now = st.button(t("scenarios.run"), type="primary", key="scenarios_run")
         scope = (filters.year, filters.municipality)

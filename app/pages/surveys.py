@@ -151,7 +151,7 @@ def answer_form(survey: OpenSurvey) -> None:
 
 
 with st.container(key="surveys_open"):
-    st.subheader(t("surveys.open_heading"))
+    st.header(t("surveys.open_heading"))
     if not has_account:
         st.info(t("surveys.needs_account"), icon=":material/person_off:")
     if not open_surveys:
@@ -343,7 +343,7 @@ def survey_list(made: pd.DataFrame) -> None:
 
 
 with st.container(key="surveys_publish_section"):
-    st.subheader(t("surveys.publish_heading"))
+    st.header(t("surveys.publish_heading"))
     st.caption(t("surveys.publish_caption"))
     build_form()
 with st.container(key="surveys_list"):

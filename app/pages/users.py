@@ -59,7 +59,7 @@ except state.DATABASE_ERRORS as exc:
     st.stop()
 
 with st.container(key="users_table"):
-    st.subheader(t("users.table_heading"))
+    st.header(t("users.table_heading"))
     shown = table.assign(role=table["role"].map(role_label))
     st.dataframe(
         shown,
@@ -84,7 +84,7 @@ with st.container(key="users_table"):
     )
 
 with st.container(key="users_add", border=True):
-    st.subheader(t("users.add_heading"))
+    st.header(t("users.add_heading"))
     with st.form("users_add_form", clear_on_submit=True):
         left, right = st.columns(2)
         username = left.text_input(t("users.field.username"), key="users_add_username")
@@ -120,7 +120,7 @@ if table.empty:
     st.stop()
 
 with st.container(key="users_edit", border=True):
-    st.subheader(t("users.edit_heading"))
+    st.header(t("users.edit_heading"))
     records = table.set_index("username")
     chosen = st.selectbox(
         t("users.select"),

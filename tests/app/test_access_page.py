@@ -233,7 +233,7 @@ def test_a_filter_narrows_the_table(demo_app: str) -> None:
 def test_english_switch(demo_app: str) -> None:
     at = open_page(lang="en")
     assert at.title[0].value == "Map and access"
-    assert at.container(key="access_gaps").subheader[0].value == "Where the gaps are"
+    assert at.container(key="access_gaps").header[0].value == "Where the gaps are"
     colour = coloured_field(map_spec(at))
     assert colour == "access_per_100_pupils"
     at.slider(key="access_catchment_en").set_value(3.0).run()

@@ -128,9 +128,7 @@ def test_english_switch(demo_app):
     at = open_page(lang="en")
     assert at.title[0].value == "Action plans"
     assert (
-        at.container(key="action_plans_matrix")
-        .subheader[0]
-        .value.startswith("Plans per school unit")
+        at.container(key="action_plans_matrix").header[0].value.startswith("Plans per school unit")
     )
     config = json.loads(matrix(at).proto.columns)
     assert config["library_plan_status"]["label"] == "Library plan"

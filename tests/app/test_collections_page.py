@@ -146,7 +146,7 @@ def test_incomplete_section_agrees_with_the_catalogue(demo_app):
 def test_english_switch(demo_app):
     at = open_page(lang="en")
     assert at.title[0].value == "Collections"
-    assert at.container(key="collections_size").subheader[0].value == (
+    assert at.container(key="collections_size").header[0].value == (
         "Size and age by library and category"
     )
     title, _ = histogram(at)

@@ -138,7 +138,7 @@ def test_school_profile_shows_the_chosen_school(demo_app: str) -> None:
     at.selectbox(key="comparison_school_sv").select(chosen["school_unit_code"]).run()
     assert not at.exception
     profile = at.container(key="comparison_profile")
-    assert profile.subheader[0].value == "Skolprofil: Lindängsskolan"
+    assert profile.header[0].value == "Skolprofil: Lindängsskolan"
     table = profile.dataframe[0].value
     assert len(table) == 18
     library = library_years[library_years["library_id"] == chosen["library_id"]].iloc[0]
@@ -149,7 +149,7 @@ def test_school_profile_shows_the_chosen_school(demo_app: str) -> None:
     # the picked school is highlighted when the bars are school units
     at.radio(key="comparison_unit_sv").set_value("school").run()
     assert not at.exception
-    assert at.container(key="comparison_profile").subheader[0].value.endswith("Lindängsskolan")
+    assert at.container(key="comparison_profile").header[0].value.endswith("Lindängsskolan")
 
 
 def test_missing_values_show_a_dash_and_the_reason(demo_app: str) -> None:
@@ -190,7 +190,7 @@ def test_english_switch(demo_app: str) -> None:
     spec = ranking_spec(at)
     assert spec["title"].startswith("Staffed hours per week per 100 pupils")
     assert "locale" not in spec.get("config", {})
-    assert at.container(key="comparison_ranking").subheader[0].value.startswith("Ranking")
+    assert at.container(key="comparison_ranking").header[0].value.startswith("Ranking")
     # the indicator survives the switch back to Swedish
     at.selectbox(key="comparison_indicator_en").select("loans_per_pupil").run()
     at.segmented_control(key="lang").set_value("sv").run()

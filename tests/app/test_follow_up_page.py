@@ -92,7 +92,7 @@ def test_indicator_choice_changes_the_trend_chart(demo_app):
     mean = next(d for d in data.values() if "libraries" in d.columns)
     assert mean["loans_per_pupil"].tolist() == pytest.approx(expected["loans_per_pupil"].tolist())
     # the equity section follows the indicator
-    heading = at.container(key="follow_up_equity").subheader[0].value
+    heading = at.container(key="follow_up_equity").header[0].value
     assert heading == "Likvärdighet över åren: utlån per elev"
 
 
@@ -186,7 +186,7 @@ def test_survey_results_by_role_and_plain_text_answers(demo_app):
 def test_english_switch(demo_app):
     at = open_page(lang="en")
     assert at.title[0].value == "Follow-up"
-    assert at.container(key="follow_up_trend").subheader[0].value == "Indicator over the years"
+    assert at.container(key="follow_up_trend").header[0].value == "Indicator over the years"
     spec, _ = chart(at, "Staffed hours per week per 100 pupils per inventory year")
     assert trend_fields(spec) == {"staffed_hours_per_100_pupils"}
     text = at.container(key="follow_up_verdicts").markdown[0].value

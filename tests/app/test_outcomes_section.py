@@ -137,7 +137,7 @@ def need_residual(frame: pd.DataFrame) -> np.ndarray:
 def test_section_shows_both_charts_with_findings_that_match_the_data(demo_app):
     at = open_page(demo_app)
     part = section(at)
-    assert part.subheader[0].value == "Elevresultat i årskurs 9 och skolbiblioteken"
+    assert part.header[0].value == "Elevresultat i årskurs 9 och skolbiblioteken"
     raw, adjusted = chart(at, "raw"), chart(at, "adjusted")
     for spec in (raw, adjusted):
         dots = point_layer(spec)
@@ -309,7 +309,7 @@ def test_real_data_cite_skolverket(writable_demo_app):
 def test_english(demo_app):
     at = open_page(demo_app, lang="en")
     part = section(at)
-    assert part.subheader[0].value == "Year-9 outcomes and the school libraries"
+    assert part.header[0].value == "Year-9 outcomes and the school libraries"
     [finding] = captions(at, "raw")
     assert "association between staffed hours per week per 100 pupils" in finding
     assert "r = 0." in finding  # decimal point in English

@@ -752,7 +752,7 @@ def test_equity_card(fixture_db: str) -> None:
 def test_equity_card_in_english(fixture_db: str) -> None:
     at = run_app(lang="en")
     card = at.container(key="overview_equity")
-    assert card.subheader[0].value == "Equity of staffing"
+    assert card.header[0].value == "Equity of staffing"
     assert {m.label for m in card.metric} == {
         "Gini coefficient",
         "McLoone index",
@@ -1130,7 +1130,7 @@ def test_county_view_in_english(fixture_db: str) -> None:
     at.radio(key="overview_scope_en").set_value("county").run()
     assert not at.exception
     county = at.container(key="overview_county")
-    assert county.subheader[0].value == "The municipalities of Exempellän"
+    assert county.header[0].value == "The municipalities of Exempellän"
     assert county.caption[-1].value.endswith("There is no reference value for this key figure.")
     at.selectbox(key="overview_county_figure_en").select("media_cost_sek_per_pupil").run()
     assert not at.exception
