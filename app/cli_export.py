@@ -25,18 +25,24 @@ from sqlmodel import Session
 
 from app.cli import EXIT_OK, CliError, _engine
 from app.cli_auth import CliUserError, add_user_argument, resolve_user
-from app.services import reports
-from app.services.overview import default_municipality
 from inventory.permissions import PermissionDeniedError
 from inventory.repository import municipalities
 from planning.export_csv import DIALECTS
 from planning.summary import MAX_SCENARIOS, SCOPES, SummaryError, SummaryRequest
 from planning.summary_text import format_number
 
+#: the formats of app.services.reports.FORMATS (named here so that building the parser does not
+#: import the page services; a test keeps the two equal)
+FORMATS = ("pdf", "xlsx", "csv", "gpkg", "geojson")
+
 __all__ = ["add_parsers", "cmd_export_summary"]
 
 
 def cmd_export_summary(args: argparse.Namespace) -> int:
+    # imported here, not at start-up: they bring Streamlit, which every other command can skip
+    from app.services import reports
+    from app.services.overview import default_municipality
+
     out = Path(args.out)
     if not out.parent.is_dir():
         raise CliError(f"mappen {out.parent} finns inte")
@@ -89,7 +95,7 @@ def add_parsers(sub: argparse._SubParsersAction, common: argparse.ArgumentParser
         parents=[common],
         help="planeringsunderlag för chefer (PDF, Excel, CSV, GeoPackage, GeoJSON)",
     )
-    summary.add_argument("--format", required=True, choices=list(reports.FORMATS))
+    summary.add_argument("--format", required=True, choices=list(FORMATS))
     summary.add_argument("--out", required=True, metavar="FIL", help="filen som skrivs")
     add_user_argument(summary)
     summary.add_argument(

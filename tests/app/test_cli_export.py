@@ -181,3 +181,10 @@ def test_default_municipality_and_year(small_db, tmp_path, capsys):
     generated = [r for r in book["Sammanfattning"].iter_rows(values_only=True) if r[0] == "Skapad"]
     assert isinstance(generated[0][1], datetime)
     assert generated[0][1].year >= datetime.now(UTC).year - 1
+
+
+def test_the_command_offers_exactly_the_formats_the_page_offers():
+    from app import cli_export
+    from app.services import reports
+
+    assert list(cli_export.FORMATS) == list(reports.FORMATS)
