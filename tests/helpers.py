@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+from collections.abc import Iterator
 
 import sqlalchemy as sa
 from sqlmodel import Session
@@ -68,3 +70,32 @@ def cli_argv(argv: list[str] | tuple[str, ...]) -> list[str]:
         return argv
     url = argv[argv.index("--database-url") + 1]
     return [*argv, "--user", ensure_cli_importer(url)]
+
+
+@contextlib.contextmanager
+def demo_postgres_schema(postgres_url: str, prefix: str = "t") -> Iterator[str]:
+    """A new schema of ``postgres_url``, migrated and with the demo data; its URL; then dropped."""
+    import uuid
+
+    from sqlalchemy.engine import make_url
+
+    from inventory import db
+    from inventory.demo import load_demo
+
+    schema = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(postgres_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
+    url = make_url(postgres_url).update_query_dict({"options": f"-csearch_path={schema}"})
+    text = url.render_as_string(hide_password=False)
+    try:
+        engine = db.make_engine(text)
+        db.upgrade(engine)
+        with Session(engine) as session:
+            load_demo(session)
+        engine.dispose()
+        yield text
+    finally:
+        with admin.connect() as connection:
+            connection.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+        admin.dispose()

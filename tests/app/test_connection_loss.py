@@ -18,22 +18,19 @@ import select
 import socket
 import threading
 import time
-import uuid
 from collections.abc import Iterator
 
 import pytest
-import sqlalchemy as sa
 import streamlit as st
 from sqlalchemy.engine import make_url
-from sqlmodel import Session
 from streamlit.testing.v1 import AppTest
 
 from app import state
 from app.i18n import t
 from app.session import SessionUser
 from inventory import db
-from inventory.demo import load_demo
 from tests.app.conftest import ENTRYPOINT
+from tests.helpers import demo_postgres_schema
 
 TIMEOUT = 120
 ERROR_PREFIX = t("overview.database_error", lang="sv", reason="").strip()
@@ -129,23 +126,8 @@ class TcpProxy:
 @pytest.fixture
 def demo_schema(postgres_database: str) -> Iterator[str]:
     """A schema of the run's PostgreSQL database with the demo data; its URL."""
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(postgres_database, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
-    url = make_url(postgres_database).update_query_dict({"options": f"-csearch_path={schema}"})
-    text = url.render_as_string(hide_password=False)
-    engine = db.make_engine(text)
-    db.upgrade(engine)
-    with Session(engine) as session:
-        load_demo(session)
-    engine.dispose()
-    try:
-        yield text
-    finally:
-        with admin.connect() as connection:
-            connection.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
-        admin.dispose()
+    with demo_postgres_schema(postgres_database, "t") as url:
+        yield url
 
 
 @pytest.fixture

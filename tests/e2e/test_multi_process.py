@@ -22,7 +22,6 @@ import os
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -30,13 +29,11 @@ import pytest
 import sqlalchemy as sa
 from playwright.sync_api import Browser, Page
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
-from sqlalchemy.engine import make_url
-from sqlmodel import Session
 
 from app.i18n import t
 from app.navigation import ROOT
 from inventory import db
-from inventory.demo import DEMO_MUNICIPALITY_CODE, load_demo
+from inventory.demo import DEMO_MUNICIPALITY_CODE
 from tests.e2e.conftest import (
     ERROR_ALERT,
     EXCEPTION,
@@ -47,6 +44,7 @@ from tests.e2e.conftest import (
     _healthy,
     wait_until_idle,
 )
+from tests.helpers import demo_postgres_schema
 
 KPI_LABEL = t("action_plans.kpi.library_plan_schools", lang="sv")
 STATUS_LABEL = t("action_plans.edit.status", lang="sv")
@@ -58,23 +56,8 @@ DRAFT = t("action_plans.status.draft", lang="sv")
 @pytest.fixture(scope="module")
 def shared_database(postgres_database: str) -> Iterator[str]:
     """A schema of the run's PostgreSQL database, migrated, with the demo data; its URL."""
-    schema = f"mp_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(postgres_database, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
-    url = make_url(postgres_database).update_query_dict({"options": f"-csearch_path={schema}"})
-    text = url.render_as_string(hide_password=False)
-    engine = db.make_engine(text)
-    db.upgrade(engine)
-    with Session(engine) as session:
-        load_demo(session)
-    engine.dispose()
-    try:
-        yield text
-    finally:
-        with admin.connect() as connection:
-            connection.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
-        admin.dispose()
+    with demo_postgres_schema(postgres_database, "mp") as url:
+        yield url
 
 
 def start_app(database: str, log_path: Path) -> tuple[subprocess.Popen, str]:
